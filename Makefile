@@ -1,0 +1,69 @@
+# interviewsite — the two set-up commands are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+HOST ?= 127.0.0.1
+PORT ?= 8000
+TEST_SECRET := test-only-secret-key-not-for-production
+POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
+
+.PHONY: run test test-postgres test-js lint format bench e2e venv deps dev-deps migrate demo worker clean
+
+$(VENV)/bin/activate:
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+
+venv: $(VENV)/bin/activate
+
+$(VENV)/.deps: requirements.txt | $(VENV)/bin/activate
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@ $(VENV)/.deps
+
+deps: $(VENV)/.deps
+dev-deps: $(VENV)/.dev-deps
+
+# Serve the app with an export worker beside it. DEBUG is on for the local demo only.
+run: deps
+	@mkdir -p var
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 $(PY) manage.py prepare_demo --base-url http://$(HOST):$(PORT)
+	@set -m; trap 'kill 0' EXIT INT TERM; \
+	  DEBUG=1 $(PY) manage.py db_worker --queue-name "*" --no-reload & \
+	  DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) interviewsite.asgi:application
+
+test: dev-deps test-js
+	SECRET_KEY=$(TEST_SECRET) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-postgres: dev-deps
+	DATABASE_URL=$(POSTGRES_URL) SECRET_KEY=$(TEST_SECRET) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-js:
+	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \
+	  else echo "node not found: skipping browser unit tests"; fi
+
+e2e: dev-deps
+	SECRET_KEY=$(TEST_SECRET) E2E_ARTIFACTS=var/e2e $(VENV)/bin/pytest tests/e2e -s $(PYTEST_ARGS)
+
+lint: dev-deps
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: dev-deps
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: dev-deps
+	@for script in bench/*.py; do \
+	  case $$script in bench/_*) continue;; esac; \
+	  echo "== $$script"; SECRET_KEY=$(TEST_SECRET) $(PY) $$script || exit 1; \
+	done
+
+clean:
+	rm -rf var/e2e var/staticfiles

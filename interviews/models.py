@@ -1,0 +1,119 @@
+"""The interview domain. Kept thin: behaviour lives in ``services.py`` and ``invitations.py``."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Job(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    interviewer_instructions = models.TextField(
+        blank=True, help_text="How the AI interviewer should conduct this interview."
+    )
+    questions = models.JSONField(
+        default=list, blank=True, help_text="Ordered list of questions, asked one per answer."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [models.Index(fields=["title"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Candidate(models.Model):
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="candidate",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["email"]), models.Index(fields=["name"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}>"
+
+
+class Interview(models.Model):
+    class Status(models.TextChoices):
+        INVITED = "invited", "Invited"
+        IN_PROGRESS = "in_progress", "In progress"
+        COMPLETED = "completed", "Completed"
+        EXPORTED = "exported", "Exported"
+        FAILED = "failed", "Failed"
+
+    #: Interviews in these states can no longer be joined over the websocket.
+    FINISHED_STATUSES = (Status.COMPLETED, Status.EXPORTED, Status.FAILED)
+
+    job = models.ForeignKey(Job, on_delete=models.PROTECT, related_name="interviews")
+    candidate = models.ForeignKey(Candidate, on_delete=models.PROTECT, related_name="interviews")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITED)
+    started_at = models.DateTimeField(null=True, blank=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    video_url = models.CharField(max_length=500, blank=True)
+    audio_paths = models.JSONField(default=dict, blank=True)
+    latency = models.JSONField(
+        default=dict, blank=True, help_text="Per-interview latency summary (p50/p95 per stage)."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created_at"]),
+            models.Index(fields=["job", "-created_at"]),
+            models.Index(fields=["-created_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Interview #{self.pk} – {self.candidate.name} for {self.job.title}"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in self.FINISHED_STATUSES
+
+
+class TranscriptEntry(models.Model):
+    class Role(models.TextChoices):
+        CANDIDATE = "candidate", "Candidate"
+        INTERVIEWER = "interviewer", "Interviewer"
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="transcript")
+    role = models.CharField(max_length=20, choices=Role.choices)
+    text = models.TextField()
+    provider_item_id = models.CharField(max_length=100, blank=True)
+    start_seconds = models.FloatField(
+        null=True, blank=True, help_text="Start on the interview timeline (client clock)."
+    )
+    end_seconds = models.FloatField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        # Candidate transcriptions can arrive after the reply: order by speech start.
+        ordering = ["interview", "start_seconds", "created_at", "id"]
+        indexes = [
+            models.Index(fields=["interview", "start_seconds"]),
+            models.Index(fields=["role"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "provider_item_id", "role"],
+                condition=~models.Q(provider_item_id=""),
+                name="unique_transcript_item_per_interview",
+            )
+        ]
+        verbose_name_plural = "transcript entries"
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.text[:60]}"

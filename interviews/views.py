@@ -1,0 +1,39 @@
+"""Candidate-facing pages."""
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from .invitations import InvalidInvitation, interview_for_token
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "interviews/not_found.html", status=404)
+
+
+@require_GET
+def candidate_page(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        interview = interview_for_token(token)
+    except InvalidInvitation:
+        # One answer for tampered, expired and unknown links: never tell which.
+        return not_found(request)
+    context = {
+        "interview": interview,
+        "job": interview.job,
+        "candidate": interview.candidate,
+        "token": token,
+        "questions_count": len(interview.job.questions or []),
+        "client_config": {
+            "interviewId": interview.pk,
+            "token": token,
+            "wsPath": "/ws/session",
+            "uploadUrl": "/api/interviews/upload/video",
+            "sampleRate": 24000,
+            "chunkMs": 100,
+            "status": interview.status,
+            "debug": settings.DEBUG,
+        },
+    }
+    return render(request, "interviews/candidate.html", context)

@@ -1,0 +1,284 @@
+"""Crash-safe, append-only audio spool: the durable record of what a session received.
+
+Layout, one folder per interview and browser session::
+
+    SPOOL_DIR/<interview_id>/<session_id>/
+        mic.pcm       raw 24 kHz mono PCM16 of every accepted mic chunk, appended
+        ai.pcm        the same for AI audio deltas
+        index.jsonl   one JSON record per line (see ``SpoolWriter``)
+
+PCM bytes are written before the index line that points at them, with plain
+``os.write`` calls, so everything the writer returned from survives a SIGKILL of
+the process (it is in the kernel's page cache). ``fsync`` runs at most every
+``SPOOL_FLUSH_SECONDS`` so a power cut loses at most about that much. A reader
+ignores a torn last line and any record pointing past the end of its PCM file.
+
+Memory use is bounded: the writer keeps no audio, only file handles and offsets.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from django.conf import settings
+
+SAMPLE_RATE = 24000
+BYTES_PER_SAMPLE = 2
+_SAFE_SESSION = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def spool_root() -> Path:
+    return Path(settings.SPOOL_DIR)
+
+
+def interview_spool_dir(interview_id: int) -> Path:
+    return spool_root() / str(int(interview_id))
+
+
+def session_dir_name(session_id: str) -> str:
+    cleaned = _SAFE_SESSION.sub("_", session_id)[:80]
+    return cleaned or "session"
+
+
+class SpoolWriter:
+    """Append-only writer for one (interview, session) spool.
+
+    Record kinds written to ``index.jsonl`` (all times are seconds on the
+    client's interview clock; ``w`` is the server wall clock at write time):
+
+    - ``{"k": "session", "session_id", "w"}`` – opened (again, after a resume)
+    - ``{"k": "mic", "seq", "t", "off", "n"}`` – mic chunk at byte ``off``, length ``n``
+    - ``{"k": "ai", "seq", "t", "off", "n", "item", "resp"}`` – AI chunk; ``t`` provisional
+    - ``{"k": "ai_played", "seq", "t"}`` – client telemetry: scheduled playback start
+    - ``{"k": "ai_cut", "seq", "played_ms"}`` – barge-in: chunk cut, nothing later heard
+    - ``{"k": "rec", "t"}`` – the video recorder started
+    - ``{"k": "event", "name", "t", ...}`` – speech marks and latency, for the timeline picture
+    - ``{"k": "end"}`` – the session ended cleanly
+    """
+
+    def __init__(self, interview_id: int, session_id: str, flush_seconds: float | None = None):
+        self.directory = interview_spool_dir(interview_id) / session_dir_name(session_id)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+        self._mic_fd = os.open(self.directory / "mic.pcm", flags, 0o640)
+        self._ai_fd = os.open(self.directory / "ai.pcm", flags, 0o640)
+        self._index_fd = os.open(self.directory / "index.jsonl", flags, 0o640)
+        self._mic_size = os.fstat(self._mic_fd).st_size
+        self._ai_size = os.fstat(self._ai_fd).st_size
+        self._flush_seconds = (
+            settings.SPOOL_FLUSH_SECONDS if flush_seconds is None else flush_seconds
+        )
+        self._last_sync = time.monotonic()
+        self._dirty = False
+        self.closed = False
+        self._record({"k": "session", "session_id": session_id, "w": time.time()})
+
+    # -- writing ---------------------------------------------------------
+    def add_mic(self, seq: int, timestamp: float, pcm: bytes) -> None:
+        off = self._mic_size
+        os.write(self._mic_fd, pcm)
+        self._mic_size += len(pcm)
+        self._record({"k": "mic", "seq": seq, "t": timestamp, "off": off, "n": len(pcm)})
+
+    def add_ai(
+        self,
+        seq: int,
+        provisional_timestamp: float,
+        pcm: bytes,
+        item_id: str = "",
+        response_id: str = "",
+    ) -> None:
+        off = self._ai_size
+        os.write(self._ai_fd, pcm)
+        self._ai_size += len(pcm)
+        self._record(
+            {
+                "k": "ai",
+                "seq": seq,
+                "t": provisional_timestamp,
+                "off": off,
+                "n": len(pcm),
+                "item": item_id,
+                "resp": response_id,
+            }
+        )
+
+    def ai_played(self, seq: int, timestamp: float) -> None:
+        self._record({"k": "ai_played", "seq": seq, "t": timestamp})
+
+    def ai_cut(self, seq: int, played_ms: float) -> None:
+        self._record({"k": "ai_cut", "seq": seq, "played_ms": played_ms})
+
+    def recording_started(self, timestamp: float) -> None:
+        self._record({"k": "rec", "t": timestamp})
+
+    def event(self, name: str, timestamp: float | None, **data) -> None:
+        self._record({"k": "event", "name": name, "t": timestamp, **data})
+
+    def end(self) -> None:
+        self._record({"k": "end"})
+        self.sync()
+
+    def _record(self, record: dict) -> None:
+        if self.closed:
+            raise ValueError("spool is closed")
+        line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
+        os.write(self._index_fd, line.encode())
+        self._dirty = True
+        if time.monotonic() - self._last_sync >= self._flush_seconds:
+            self.sync()
+
+    def sync(self) -> None:
+        """Force written data to stable storage (the periodic flush)."""
+        if self.closed or not self._dirty:
+            return
+        for fd in (self._mic_fd, self._ai_fd, self._index_fd):
+            os.fsync(fd)
+        self._dirty = False
+        self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.sync()
+        for fd in (self._mic_fd, self._ai_fd, self._index_fd):
+            os.close(fd)
+        self.closed = True
+
+    def __enter__(self) -> SpoolWriter:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+# -- reading ---------------------------------------------------------------
+
+
+@dataclass
+class SpoolChunk:
+    seq: int
+    timestamp: float  # mic: capture time; ai: provisional server time
+    offset: int
+    length: int
+    item_id: str = ""
+    response_id: str = ""
+    played_at: float | None = None  # ai only: client-scheduled playback start
+    played_ms: float | None = None  # ai only: cut after this many ms (barge-in)
+
+    @property
+    def samples(self) -> int:
+        return self.length // BYTES_PER_SAMPLE
+
+
+@dataclass
+class SessionSpool:
+    """Everything one session's spool holds, with duplicates already dropped."""
+
+    directory: Path
+    session_id: str
+    mic: list[SpoolChunk] = field(default_factory=list)
+    ai: list[SpoolChunk] = field(default_factory=list)
+    recording_started: float | None = None
+    ended_cleanly: bool = False
+    events: list[dict] = field(default_factory=list)
+    opened_at: float | None = None
+
+    @property
+    def mic_path(self) -> Path:
+        return self.directory / "mic.pcm"
+
+    @property
+    def ai_path(self) -> Path:
+        return self.directory / "ai.pcm"
+
+
+def _iter_records(index_path: Path) -> Iterator[dict]:
+    with open(index_path, "rb") as fh:
+        for raw in fh:
+            if not raw.endswith(b"\n"):
+                return  # torn last line from a crash mid-write
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield record
+
+
+def read_session(directory: Path) -> SessionSpool:
+    directory = Path(directory)
+    mic_size = (directory / "mic.pcm").stat().st_size if (directory / "mic.pcm").exists() else 0
+    ai_size = (directory / "ai.pcm").stat().st_size if (directory / "ai.pcm").exists() else 0
+    spool = SessionSpool(directory=directory, session_id=directory.name)
+    mic: dict[int, SpoolChunk] = {}
+    ai: dict[int, SpoolChunk] = {}
+    played: dict[int, float] = {}
+    cuts: dict[int, float] = {}
+    index = directory / "index.jsonl"
+    if not index.exists():
+        return spool
+    for rec in _iter_records(index):
+        kind = rec.get("k")
+        if kind == "session":
+            spool.session_id = rec.get("session_id", spool.session_id)
+            if spool.opened_at is None:
+                spool.opened_at = rec.get("w")
+        elif kind in ("mic", "ai"):
+            limit = mic_size if kind == "mic" else ai_size
+            if rec["off"] + rec["n"] > limit:
+                continue  # index written, PCM lost: cannot happen with write order, but be safe
+            target = mic if kind == "mic" else ai
+            if rec["seq"] in target:
+                continue  # first copy wins; duplicates change nothing
+            target[rec["seq"]] = SpoolChunk(
+                seq=rec["seq"],
+                timestamp=rec["t"],
+                offset=rec["off"],
+                length=rec["n"],
+                item_id=rec.get("item", ""),
+                response_id=rec.get("resp", ""),
+            )
+        elif kind == "ai_played":
+            played[rec["seq"]] = rec["t"]
+        elif kind == "ai_cut":
+            cuts[rec["seq"]] = rec["played_ms"]
+        elif kind == "rec":
+            spool.recording_started = rec["t"]
+        elif kind == "event":
+            spool.events.append(rec)
+        elif kind == "end":
+            spool.ended_cleanly = True
+    for seq, t in played.items():
+        if seq in ai:
+            ai[seq].played_at = t
+    for seq, ms in cuts.items():
+        if seq in ai:
+            ai[seq].played_ms = ms
+    spool.mic = sorted(mic.values(), key=lambda c: (c.timestamp, c.seq))
+    spool.ai = sorted(ai.values(), key=lambda c: c.seq)
+    return spool
+
+
+def session_dirs(interview_id: int) -> list[Path]:
+    """Session folders of an interview, oldest first (by first write)."""
+    root = interview_spool_dir(interview_id)
+    if not root.exists():
+        return []
+    dirs = [d for d in root.iterdir() if d.is_dir() and (d / "index.jsonl").exists()]
+    return sorted(dirs, key=lambda d: (d / "index.jsonl").stat().st_ctime)
+
+
+def latest_session(interview_id: int) -> SessionSpool | None:
+    """The session whose recording is the one uploaded: the most recent one with audio."""
+    for directory in reversed(session_dirs(interview_id)):
+        spool = read_session(directory)
+        if spool.mic or spool.ai:
+            return spool
+    return None
