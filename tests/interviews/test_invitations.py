@@ -196,3 +196,9 @@ def test_settings_refuse_missing_secret_key_without_debug():
     assert "SECRET_KEY is not set" in result.stderr
     assert _settings_probe({"DEBUG": "1"}).returncode == 0
     assert _settings_probe({"SECRET_KEY": "x" * 50}).returncode == 0
+
+
+def test_static_module_is_served(client, db):
+    response = client.get("/static/interview/main.js")
+    assert response.status_code == 200
+    assert "javascript" in response["Content-Type"]

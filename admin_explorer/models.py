@@ -1,0 +1,113 @@
+"""Annotation work done by hired candidates. A ``Job`` is the project the work belongs to."""
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+
+from interviews.models import Candidate, Job
+
+
+class Tag(models.Model):
+    """A label on a dataset; a real row so tag filters are indexed joins, not string matching."""
+
+    name = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Dataset(models.Model):
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="datasets")
+    title = models.CharField(max_length=200)
+    tags = models.ManyToManyField(Tag, related_name="datasets", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["title", "id"]
+        indexes = [models.Index(fields=["title"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Annotator(models.Model):
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    candidate = models.ForeignKey(
+        Candidate, null=True, blank=True, on_delete=models.SET_NULL, related_name="annotators"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="annotators",
+    )
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["name"]), models.Index(fields=["email"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AnnotationTask(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        IN_PROGRESS = "in_progress", "In progress"
+        SUBMITTED = "submitted", "Submitted"
+        IN_REVIEW = "in_review", "In review"
+        APPROVED = "approved", "Approved"
+        REJECTED = "rejected", "Rejected"
+
+    # ``job`` is the project; it is denormalised from the dataset so project filters and
+    # sorts use one index on this table instead of a join.
+    job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="annotation_tasks")
+    dataset = models.ForeignKey(Dataset, on_delete=models.CASCADE, related_name="tasks")
+    annotator = models.ForeignKey(Annotator, on_delete=models.PROTECT, related_name="tasks")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PENDING)
+    quality_rating = models.DecimalField(
+        max_digits=2,
+        decimal_places=1,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(Decimal("0.0")), MaxValueValidator(Decimal("5.0"))],
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        # Every ordering ends in ``id`` so pagination is deterministic.
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            # Single-column indexes for the filters (job/annotator/dataset get theirs from the FK).
+            models.Index(fields=["status"], name="task_status_idx"),
+            models.Index(fields=["quality_rating", "id"], name="task_rating_idx"),
+            models.Index(fields=["created_at", "id"], name="task_created_idx"),
+            models.Index(fields=["updated_at", "id"], name="task_updated_idx"),
+            models.Index(fields=["name", "id"], name="task_name_idx"),
+            # Composites for the common "filter by X, newest first" paths.
+            models.Index(fields=["job", "created_at", "id"], name="task_job_created_idx"),
+            models.Index(fields=["annotator", "created_at", "id"], name="task_annot_created_idx"),
+            models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),
+            models.Index(fields=["dataset", "created_at", "id"], name="task_dataset_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(quality_rating__isnull=True)
+                | models.Q(quality_rating__gte=0, quality_rating__lte=5),
+                name="task_quality_rating_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
