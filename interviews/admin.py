@@ -70,7 +70,12 @@ class InterviewAdmin(admin.ModelAdmin):
             "",
             "<li>#{} {} – {}: <code>{}</code></li>",
             (
-                (i.pk, i.candidate.name, i.job.title, request.build_absolute_uri(invitation_path(i)))
+                (
+                    i.pk,
+                    i.candidate.name,
+                    i.job.title,
+                    request.build_absolute_uri(invitation_path(i)),
+                )
                 for i in queryset.select_related("candidate", "job")
             ),
         )

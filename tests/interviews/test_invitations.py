@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.urls import reverse
 
 from interviews.invitations import (
-    InvalidInvitation,
     SALT,
+    InvalidInvitation,
     interview_for_token,
     make_token,
     read_interview_id,

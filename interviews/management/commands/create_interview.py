@@ -1,7 +1,7 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
-from django.core.exceptions import ValidationError
 
 from interviews.invitations import invitation_url
 from interviews.services import create_interview
@@ -17,7 +17,9 @@ class Command(BaseCommand):
         parser.add_argument(
             "--question", action="append", default=[], help="A question for a new job; repeatable."
         )
-        parser.add_argument("--instructions", default="", help="Interviewer instructions for a new job.")
+        parser.add_argument(
+            "--instructions", default="", help="Interviewer instructions for a new job."
+        )
         parser.add_argument(
             "--base-url", default="http://127.0.0.1:8000", help="Prefix for the printed link."
         )
@@ -26,7 +28,9 @@ class Command(BaseCommand):
         try:
             validate_email(options["candidate_email"])
         except ValidationError as exc:
-            raise CommandError(f"Invalid --candidate-email: {options['candidate_email']!r}") from exc
+            raise CommandError(
+                f"Invalid --candidate-email: {options['candidate_email']!r}"
+            ) from exc
         interview, created = create_interview(
             job_title=options["job"],
             candidate_name=options["candidate_name"],
@@ -35,7 +39,9 @@ class Command(BaseCommand):
             instructions=options["instructions"],
         )
         verb = "Created" if created else "Reusing"
-        self.stderr.write(f"{verb} interview #{interview.pk} ({interview.job.title}, {interview.candidate.email})")
+        self.stderr.write(
+            f"{verb} interview #{interview.pk} ({interview.job.title}, {interview.candidate.email})"
+        )
         days = settings.INVITATION_MAX_AGE_SECONDS / 86400
         self.stderr.write(f"The link is valid for {days:g} days.")
         self.stdout.write(invitation_url(interview, options["base_url"]))
