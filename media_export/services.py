@@ -1,12 +1,413 @@
-"""Entry points of the recording pipeline that other apps call."""
+"""Entry points of the recording pipeline: mixing, upload registration, export.
+
+Other apps call ``request_mixing`` only. Everything here is synchronous ORM
+code: from async code (the consumer) call it through ``sync_to_async``.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from interviews.models import Interview
+
+from . import ffmpeg
+from .alignment import Alignment, measure
+from .mixing import mix_to_files
+from .models import MediaExport
+from .muxing import mux
+from .picture import summarize
+from .spool import SAMPLE_RATE, SessionSpool, find_session, latest_session
+from .timeline import build_timeline
 
 logger = logging.getLogger("media_export")
 
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+class ExportError(Exception):
+    """The export cannot proceed; the message is shown to operators and the client."""
+
+
+# -- paths --------------------------------------------------------------------
+
+
+def media_relpath(path: Path) -> str:
+    return Path(path).resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
+
+
+def media_abspath(relpath: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / relpath
+
+
+def video_output_path(interview_id: int) -> Path:
+    return Path(settings.UPLOADS_VIDEOS_DIR) / f"{int(interview_id)}.mp4"
+
+
+def media_url(relpath: str) -> str:
+    return settings.MEDIA_URL.rstrip("/") + "/" + relpath
+
+
+# -- records ------------------------------------------------------------------
+
+
+def get_export(interview_id: int, *, lock: bool = False) -> MediaExport:
+    """The interview's export record, created on first use (caller holds a transaction to lock)."""
+    qs = MediaExport.objects.select_for_update() if lock else MediaExport.objects
+    try:
+        return qs.get(interview_id=interview_id)
+    except MediaExport.DoesNotExist:
+        MediaExport.objects.get_or_create(interview_id=interview_id)
+        return qs.get(interview_id=interview_id)
+
+
+def _save(export: MediaExport, **fields) -> None:
+    for key, value in fields.items():
+        setattr(export, key, value)
+    export.save(update_fields=[*fields, "updated_at"])
+
+
+def select_session(interview_id: int, export: MediaExport | None = None) -> SessionSpool | None:
+    """The session whose audio belongs with the upload: the one the browser named, else
+    the one whose end was reported, else the latest one with audio."""
+    for session_id in (
+        export.video_session_id if export else "",
+        export.audio_session_id if export else "",
+    ):
+        if session_id:
+            spool = find_session(interview_id, session_id)
+            if spool is not None and (spool.mic or spool.ai):
+                return spool
+    return latest_session(interview_id)
+
+
+# -- mixing -------------------------------------------------------------------
+
+
+@dataclass
+class MixOutcome:
+    paths: dict[str, str]  # "mic" / "ai" / "mixed" -> path relative to MEDIA_ROOT
+    summary: dict
+    zero: float
+    basis: str
+
+
+def save_mixed_audio(
+    interview: Interview | int,
+    *,
+    session: SessionSpool | None = None,
+    zero: float | None = None,
+    basis: str | None = None,
+    min_seconds: float = 0.0,
+) -> MixOutcome:
+    """Write ``<id>_mic.wav``, ``<id>_ai.wav`` and ``<id>_mixed.wav`` and record them.
+
+    Idempotent: the spool is only read, files are replaced atomically. Without
+    ``zero`` the WAVs keep the video's timeline if this upload was already aligned,
+    else they start at ``recording_started``.
+    """
+    interview_id = interview if isinstance(interview, int) else interview.pk
+    try:
+        export = get_export(interview_id)
+        if session is None:
+            session = select_session(interview_id, export)
+        if session is None:
+            raise ExportError("no spooled audio for this interview")
+        if zero is None and export.timeline_basis == "video" and export.timeline_zero is not None:
+            zero, basis = export.timeline_zero, "video"
+        timeline = build_timeline(session, zero=zero, basis=basis)
+        mixed = mix_to_files(
+            session,
+            timeline,
+            Path(settings.UPLOADS_AUDIO_DIR),
+            str(interview_id),
+            min_length=round(min_seconds * SAMPLE_RATE),
+        )
+        paths = {name: media_relpath(path) for name, path in mixed.paths.items()}
+        summary = summarize(mixed.mic_frame_rms, timeline, mixed.samples)
+    except Exception as exc:
+        logger.error("Audio mixing failed for interview %s: %s", interview_id, exc)
+        MediaExport.objects.filter(interview_id=interview_id).update(
+            mix_error=str(exc)[:2000], updated_at=timezone.now()
+        )
+        raise
+    Interview.objects.filter(pk=interview_id).update(audio_paths=paths, updated_at=timezone.now())
+    MediaExport.objects.filter(interview_id=interview_id).update(
+        mixed_at=timezone.now(),
+        mix_error="",
+        timeline=summary,
+        timeline_zero=timeline.zero,
+        timeline_basis=timeline.basis,
+        updated_at=timezone.now(),
+    )
+    logger.info(
+        "Mixed audio for interview %s: %.1f s on the %s timeline (%d mic, %d AI chunks)",
+        interview_id,
+        summary["duration"],
+        timeline.basis,
+        len(timeline.mic),
+        len(timeline.ai),
+    )
+    return MixOutcome(paths, summary, timeline.zero, timeline.basis)
+
 
 def request_mixing(interview_id: int, session_id: str | None = None) -> None:
-    """Ask for the interview's audio to be mixed; called by realtime when a session ends."""
-    logger.info("Mixing requested for interview %s (session %s)", interview_id, session_id)
+    """A session ended: note it and queue the mix (called by realtime)."""
+    from .tasks import mix_interview_task
+
+    with transaction.atomic():
+        export = get_export(interview_id, lock=True)
+        _save(
+            export,
+            audio_session_id=session_id or export.audio_session_id,
+            session_ended_at=timezone.now(),
+        )
+    result = mix_interview_task.enqueue(int(interview_id))
+    logger.info(
+        "Mixing requested for interview %s (session %s, task %s)",
+        interview_id,
+        session_id,
+        result.id,
+    )
+
+
+def mix_interview(interview_id: int) -> MixOutcome | None:
+    """The mix task: mix the spool, then start the export if it was waiting for audio."""
+    if not Interview.objects.filter(pk=interview_id).exists():
+        logger.warning("Mixing skipped: interview %s does not exist", interview_id)
+        return None
+    outcome = save_mixed_audio(interview_id)
+    with transaction.atomic():
+        export = get_export(interview_id, lock=True)
+        if export.video_upload and _needs_export_after_mix(export):
+            enqueue_export(export)
+    return outcome
+
+
+def _needs_export_after_mix(export: MediaExport) -> bool:
+    """The export was parked for this audio, or ran before the session's (latest) end."""
+    if export.status == MediaExport.Status.WAITING_FOR_AUDIO:
+        return True
+    finished = export.status in (MediaExport.Status.DONE, MediaExport.Status.FAILED)
+    return bool(
+        finished
+        and export.session_ended_at
+        and export.session_ended_at != export.exported_session_end
+    )
+
+
+# -- upload -------------------------------------------------------------------
+
+
+def register_upload(
+    interview: Interview, temp_path: Path, ext: str, session_id: str = ""
+) -> MediaExport:
+    """Move a verified upload into place (atomically replacing an earlier one) and queue the export."""
+    directory = Path(settings.UPLOADS_VIDEOS_DIR)
+    directory.mkdir(parents=True, exist_ok=True)
+    final = directory / f"{interview.pk}_upload.{ext}"
+    os.replace(temp_path, final)
+    for other in ("webm", "mp4"):
+        stale = directory / f"{interview.pk}_upload.{other}"
+        if other != ext and stale.exists():
+            stale.unlink()
+    with transaction.atomic():
+        export = get_export(interview.pk, lock=True)
+        _save(
+            export,
+            video_upload=media_relpath(final),
+            video_session_id=(session_id or "")[:100],
+            uploaded_at=timezone.now(),
+        )
+        enqueue_export(export)
+    logger.info(
+        "Video uploaded for interview %s (%s, %d bytes)", interview.pk, ext, final.stat().st_size
+    )
+    return export
+
+
+def enqueue_export(export: MediaExport) -> str:
+    """Queue the export task and mark the record queued (caller holds the row lock)."""
+    from .tasks import export_interview_task
+
+    result = export_interview_task.enqueue(export.interview_id)
+    _save(
+        export,
+        status=MediaExport.Status.QUEUED,
+        task_id=str(result.id),
+        queued_at=timezone.now(),
+        error="",
+    )
+    return str(result.id)
+
+
+# -- export -------------------------------------------------------------------
+
+
+def _session_complete(export: MediaExport, session: SessionSpool | None) -> bool:
+    if session is None:
+        return False
+    if session.ended_cleanly:
+        return True
+    return export.session_ended_at is not None
+
+
+def wait_for_audio(
+    interview_id: int, wait_seconds: float, progress: Progress = _quiet
+) -> SessionSpool | None:
+    """Wait until the session's audio is complete (its end arrived), up to ``wait_seconds``."""
+    deadline = time.monotonic() + max(wait_seconds, 0.0)
+    while True:
+        export = get_export(interview_id)
+        session = select_session(interview_id, export)
+        if _session_complete(export, session):
+            return session
+        if time.monotonic() >= deadline:
+            return None
+        logger.info("Waiting for mixed audio… (interview %s)", interview_id)
+        progress("Waiting for mixed audio…")
+        time.sleep(min(1.0, max(deadline - time.monotonic(), 0.05)))
+
+
+def run_export(
+    interview_id: int,
+    *,
+    task_id: str = "",
+    wait_seconds: float | None = None,
+    require_session_end: bool = True,
+    progress: Progress = _quiet,
+) -> str:
+    """Mix (if needed) → align → WAVs on the video's timeline → MP4. Returns the final status."""
+    with transaction.atomic():
+        export = get_export(interview_id, lock=True)
+        _save(
+            export,
+            status=MediaExport.Status.RUNNING,
+            attempts=export.attempts + 1,
+            started_at=timezone.now(),
+            finished_at=None,
+            error="",
+            task_id=task_id or export.task_id,
+        )
+    try:
+        return _export(interview_id, export, wait_seconds, require_session_end, progress)
+    except Exception as exc:
+        message = str(exc) or exc.__class__.__name__
+        logger.error("Export failed for interview %s: %s", interview_id, message)
+        MediaExport.objects.filter(pk=interview_id).update(
+            status=MediaExport.Status.FAILED,
+            error=message[-4000:],
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+        )
+        raise
+
+
+def _park_waiting_for_audio(interview_id: int, waited: float) -> bool:
+    """Mark the export as waiting for the session's end, unless that end just arrived.
+
+    Runs under the row lock that ``mix_interview`` also takes, so a session end
+    racing with this cannot be missed: either we see it, or the mix sees us waiting.
+    """
+    with transaction.atomic():
+        export = get_export(interview_id, lock=True)
+        session = select_session(interview_id, export)
+        if _session_complete(export, session):
+            return False
+        if session is None and waited <= 0:
+            return False  # nothing will ever come: export with the upload's own audio
+        _save(export, status=MediaExport.Status.WAITING_FOR_AUDIO)
+    logger.warning(
+        "Export of interview %s waits for audio: the session has not ended "
+        "(run `manage.py remix_interview %s` to use the spool as it is)",
+        interview_id,
+        interview_id,
+    )
+    return True
+
+
+def _export(interview_id, export, wait_seconds, require_session_end, progress) -> str:
+    if not export.video_upload or not media_abspath(export.video_upload).exists():
+        raise ExportError("no uploaded video for this interview")
+    video = media_abspath(export.video_upload)
+    wait = settings.MIX_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    session = wait_for_audio(interview_id, wait, progress)
+    if session is None and require_session_end and _park_waiting_for_audio(interview_id, wait):
+        return MediaExport.Status.WAITING_FOR_AUDIO
+    audio_state = get_export(interview_id)
+    if session is None:
+        session = select_session(interview_id, audio_state)
+
+    progress("Probing the upload")
+    info = ffmpeg.probe(video)
+    video_start = ffmpeg.first_frame_time(video, "video") or 0.0
+    duration = info.duration or ffmpeg.stream_duration(video, "video")
+
+    mixed_path = None
+    alignment: Alignment | None = None
+    if session is not None:
+        progress("Aligning the spooled audio with the video")
+        alignment = measure(session, video)
+        progress("Writing the WAVs on the video's timeline")
+        outcome = save_mixed_audio(
+            interview_id,
+            session=session,
+            zero=alignment.zero,
+            basis="video",
+            min_seconds=duration or 0.0,
+        )
+        mixed_path = media_abspath(outcome.paths["mixed"])
+    else:
+        logger.warning(
+            "Interview %s has no spooled audio: the MP4 keeps the upload's own audio", interview_id
+        )
+
+    progress(
+        "Muxing the MP4"
+        + (" (copying H.264)" if info.video_codec == "h264" else " (transcoding to H.264)")
+    )
+    result = mux(
+        video,
+        mixed_path,
+        video_output_path(interview_id),
+        info=info,
+        video_start=video_start,
+        duration=duration,
+    )
+    url = media_url(media_relpath(result.path))
+    Interview.objects.filter(pk=interview_id).update(
+        video_url=url, status=Interview.Status.EXPORTED, updated_at=timezone.now()
+    )
+    fields = {
+        "status": MediaExport.Status.DONE,
+        "finished_at": timezone.now(),
+        "error": "",
+        "video_codec": result.video_codec,
+        "exported_session_end": audio_state.session_ended_at,
+    }
+    if alignment is not None:
+        fields.update(
+            recording_started_offset=alignment.estimate,
+            measured_offset=alignment.measured,
+            alignment_confidence=alignment.confidence,
+        )
+    MediaExport.objects.filter(pk=interview_id).update(**fields, updated_at=timezone.now())
+    logger.info(
+        "Export done for interview %s: %s (%s)",
+        interview_id,
+        url,
+        "copied" if result.copied else "transcoded",
+    )
+    return MediaExport.Status.DONE

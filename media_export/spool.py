@@ -18,10 +18,13 @@ Memory use is bounded: the writer keeps no audio, only file handles and offsets.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import threading
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -76,11 +79,18 @@ class SpoolWriter:
         )
         self._last_sync = time.monotonic()
         self._dirty = False
+        self._lock = threading.Lock()
         self.closed = False
+        _FLUSHER.watch(self)
         self._record({"k": "session", "session_id": session_id, "w": time.time()})
 
     # -- writing ---------------------------------------------------------
+    def _check_open(self) -> None:
+        if self.closed:
+            raise ValueError("spool is closed")
+
     def add_mic(self, seq: int, timestamp: float, pcm: bytes) -> None:
+        self._check_open()
         off = self._mic_size
         os.write(self._mic_fd, pcm)
         self._mic_size += len(pcm)
@@ -94,6 +104,7 @@ class SpoolWriter:
         item_id: str = "",
         response_id: str = "",
     ) -> None:
+        self._check_open()
         off = self._ai_size
         os.write(self._ai_fd, pcm)
         self._ai_size += len(pcm)
@@ -126,8 +137,7 @@ class SpoolWriter:
         self.sync()
 
     def _record(self, record: dict) -> None:
-        if self.closed:
-            raise ValueError("spool is closed")
+        self._check_open()
         line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
         os.write(self._index_fd, line.encode())
         self._dirty = True
@@ -136,26 +146,70 @@ class SpoolWriter:
 
     def sync(self) -> None:
         """Force written data to stable storage (the periodic flush)."""
-        if self.closed or not self._dirty:
-            return
-        for fd in (self._mic_fd, self._ai_fd, self._index_fd):
-            os.fsync(fd)
-        self._dirty = False
-        self._last_sync = time.monotonic()
+        with self._lock:
+            if self.closed or not self._dirty:
+                return
+            self._dirty = False  # before fsync: a write racing with it marks dirty again
+            for fd in (self._mic_fd, self._ai_fd, self._index_fd):
+                os.fsync(fd)
+            self._last_sync = time.monotonic()
+
+    def sync_if_due(self) -> None:
+        """Called by the background flusher: an idle writer still reaches the disk in time."""
+        if self._dirty and time.monotonic() - self._last_sync >= self._flush_seconds:
+            self.sync()
 
     def close(self) -> None:
         if self.closed:
             return
         self.sync()
-        for fd in (self._mic_fd, self._ai_fd, self._index_fd):
-            os.close(fd)
-        self.closed = True
+        with self._lock:
+            if self.closed:
+                return
+            for fd in (self._mic_fd, self._ai_fd, self._index_fd):
+                os.close(fd)
+            self.closed = True
 
     def __enter__(self) -> SpoolWriter:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class _Flusher:
+    """One daemon thread that fsyncs idle writers, so no data waits past the flush period.
+
+    A writer that keeps receiving audio syncs itself on write; this catches the
+    last writes before a pause. Writers are held weakly and dropped when closed.
+    """
+
+    def __init__(self) -> None:
+        self._writers: weakref.WeakSet[SpoolWriter] = weakref.WeakSet()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, writer: SpoolWriter) -> None:
+        with self._lock:
+            self._writers.add(writer)
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="spool-flusher", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.25)
+            with self._lock:
+                writers = list(self._writers)
+            for writer in writers:
+                if writer.closed:
+                    self._writers.discard(writer)
+                    continue
+                with contextlib.suppress(OSError):  # closed meanwhile: nothing left to flush
+                    writer.sync_if_due()
+
+
+_FLUSHER = _Flusher()
 
 
 # -- reading ---------------------------------------------------------------
@@ -200,16 +254,26 @@ class SessionSpool:
 
 
 def _iter_records(index_path: Path) -> Iterator[dict]:
-    with open(index_path, "rb") as fh:
-        for raw in fh:
-            if not raw.endswith(b"\n"):
-                return  # torn last line from a crash mid-write
-            try:
-                record = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(record, dict):
-                yield record
+    data = index_path.read_bytes()
+    end = data.rfind(b"\n")
+    data = data[: end + 1]  # a torn last line (crash mid-write) is dropped
+    if not data:
+        return
+    try:
+        # One C-level parse for the whole index: the common, undamaged case.
+        records = json.loads(b"[" + data[:-1].replace(b"\n", b",") + b"]")
+    except ValueError:
+        records = None
+    if records is not None:
+        yield from (r for r in records if isinstance(r, dict))
+        return
+    for raw in data.splitlines():  # damaged somewhere: parse line by line, skip bad lines
+        try:
+            record = json.loads(raw)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            yield record
 
 
 def read_session(directory: Path) -> SessionSpool:
@@ -225,36 +289,10 @@ def read_session(directory: Path) -> SessionSpool:
     if not index.exists():
         return spool
     for rec in _iter_records(index):
-        kind = rec.get("k")
-        if kind == "session":
-            spool.session_id = rec.get("session_id", spool.session_id)
-            if spool.opened_at is None:
-                spool.opened_at = rec.get("w")
-        elif kind in ("mic", "ai"):
-            limit = mic_size if kind == "mic" else ai_size
-            if rec["off"] + rec["n"] > limit:
-                continue  # index written, PCM lost: cannot happen with write order, but be safe
-            target = mic if kind == "mic" else ai
-            if rec["seq"] in target:
-                continue  # first copy wins; duplicates change nothing
-            target[rec["seq"]] = SpoolChunk(
-                seq=rec["seq"],
-                timestamp=rec["t"],
-                offset=rec["off"],
-                length=rec["n"],
-                item_id=rec.get("item", ""),
-                response_id=rec.get("resp", ""),
-            )
-        elif kind == "ai_played":
-            played[rec["seq"]] = rec["t"]
-        elif kind == "ai_cut":
-            cuts[rec["seq"]] = rec["played_ms"]
-        elif kind == "rec":
-            spool.recording_started = rec["t"]
-        elif kind == "event":
-            spool.events.append(rec)
-        elif kind == "end":
-            spool.ended_cleanly = True
+        try:
+            _apply_record(rec, spool, mic, ai, played, cuts, mic_size, ai_size)
+        except (KeyError, TypeError, ValueError):
+            continue  # a malformed record loses itself, never the rest of the spool
     for seq, t in played.items():
         if seq in ai:
             ai[seq].played_at = t
@@ -266,13 +304,77 @@ def read_session(directory: Path) -> SessionSpool:
     return spool
 
 
+def _apply_record(rec, spool, mic, ai, played, cuts, mic_size, ai_size) -> None:
+    """Fold one index record into the session being read."""
+    kind = rec.get("k")
+    if kind == "session":
+        spool.session_id = rec.get("session_id", spool.session_id)
+        if spool.opened_at is None:
+            spool.opened_at = rec.get("w")
+    elif kind in ("mic", "ai"):
+        off, n, seq = int(rec["off"]), int(rec["n"]), int(rec["seq"])
+        limit = mic_size if kind == "mic" else ai_size
+        if off < 0 or n < 0 or off + n > limit or n % BYTES_PER_SAMPLE or off % BYTES_PER_SAMPLE:
+            return  # index line whose PCM never reached the disk, or damaged
+        target = mic if kind == "mic" else ai
+        if seq in target:
+            return  # first copy wins; duplicates change nothing
+        target[seq] = SpoolChunk(
+            seq=seq,
+            timestamp=float(rec["t"]),
+            offset=off,
+            length=n,
+            item_id=rec.get("item", "") or "",
+            response_id=rec.get("resp", "") or "",
+        )
+    elif kind == "ai_played":
+        played.setdefault(int(rec["seq"]), float(rec["t"]))  # first report wins
+    elif kind == "ai_cut":
+        cuts.setdefault(int(rec["seq"]), float(rec["played_ms"]))
+    elif kind == "rec":
+        spool.recording_started = float(rec["t"])
+    elif kind == "event":
+        spool.events.append(rec)
+    elif kind == "end":
+        spool.ended_cleanly = True
+
+
+def first_wall_time(directory: Path) -> float:
+    """Server wall time of a session folder's first record (its ``session`` line).
+
+    Inode times change when files are copied or restored from a backup; the
+    first record does not, so it orders sessions reliably.
+    """
+    index = Path(directory) / "index.jsonl"
+    try:
+        with open(index, "rb") as fh:
+            first = fh.readline()
+        record = json.loads(first)
+        if isinstance(record, dict) and isinstance(record.get("w"), int | float):
+            return float(record["w"])
+    except (OSError, ValueError):
+        pass
+    try:
+        return index.stat().st_mtime
+    except OSError:
+        return 0.0
+
+
 def session_dirs(interview_id: int) -> list[Path]:
-    """Session folders of an interview, oldest first (by first write)."""
+    """Session folders of an interview, oldest first (by the first record's wall time)."""
     root = interview_spool_dir(interview_id)
     if not root.exists():
         return []
     dirs = [d for d in root.iterdir() if d.is_dir() and (d / "index.jsonl").exists()]
-    return sorted(dirs, key=lambda d: (d / "index.jsonl").stat().st_ctime)
+    return sorted(dirs, key=lambda d: (first_wall_time(d), d.name))
+
+
+def find_session(interview_id: int, session_id: str) -> SessionSpool | None:
+    """The spool of one named session, or ``None`` when it has none."""
+    directory = interview_spool_dir(interview_id) / session_dir_name(session_id)
+    if not (directory / "index.jsonl").exists():
+        return None
+    return read_session(directory)
 
 
 def latest_session(interview_id: int) -> SessionSpool | None:

@@ -1,0 +1,156 @@
+"""Adds the recording to the Interview admin page without ``interviews`` knowing about it.
+
+The interviews app registers its own ``InterviewAdmin``; this module swaps in
+a subclass with players for the WAVs and the MP4, the export job's state and
+the server-drawn timeline picture.
+"""
+
+from django.contrib import admin
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
+
+from interviews.admin import InterviewAdmin
+from interviews.models import Interview
+
+from .models import MediaExport, WorkerHeartbeat
+from .picture import render_svg
+from .services import media_url
+
+RECORDING_FIELDS = ["recording_players", "export_state", "timeline_picture"]
+
+
+class RecordingInterviewAdmin(InterviewAdmin):
+    readonly_fields = [*InterviewAdmin.readonly_fields, *RECORDING_FIELDS]
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = list(super().get_fieldsets(request, obj))
+        # Keep the recording fields together in their own section.
+        first = [
+            (name, {**opts, "fields": [f for f in opts["fields"] if f not in RECORDING_FIELDS]})
+            for name, opts in fieldsets
+        ]
+        return [*first, ("Recording", {"fields": RECORDING_FIELDS})]
+
+    def _export(self, obj: Interview) -> MediaExport | None:
+        if not obj.pk:
+            return None
+        return MediaExport.objects.filter(pk=obj.pk).first()
+
+    @admin.display(description="Players")
+    def recording_players(self, obj: Interview) -> str:
+        paths = obj.audio_paths or {}
+        rows = format_html_join(
+            "",
+            '<div style="margin:4px 0"><strong style="display:inline-block;width:60px">{}</strong>'
+            '<audio controls preload="none" src="{}"></audio> <a href="{}">download</a></div>',
+            (
+                (name, media_url(paths[name]), media_url(paths[name]))
+                for name in ("mic", "ai", "mixed")
+                if paths.get(name)
+            ),
+        )
+        video = ""
+        if obj.video_url:
+            video = format_html(
+                '<div><video controls preload="metadata" width="480" src="{}"></video>'
+                '<br><a href="{}">download MP4</a></div>',
+                obj.video_url,
+                obj.video_url,
+            )
+        if not rows and not video:
+            return "No recording yet."
+        return format_html("{}{}", rows, video)
+
+    @admin.display(description="Export job")
+    def export_state(self, obj: Interview) -> str:
+        export = self._export(obj)
+        if export is None:
+            return "No export yet."
+        items = [
+            ("Status", export.get_status_display()),
+            ("Attempts", export.attempts),
+            ("Queued", export.queued_at or "–"),
+            ("Started", export.started_at or "–"),
+            ("Finished", export.finished_at or "–"),
+            ("Uploaded video", export.video_upload or "–"),
+            ("Video codec", export.video_codec or "–"),
+            (
+                "Timeline zero",
+                f"{export.timeline_basis or '–'} "
+                f"({export.timeline_zero if export.timeline_zero is not None else '–'} s)",
+            ),
+            ("Zero from", export.alignment_source or "–"),
+            ("recording_started", _seconds(export.recording_started_offset)),
+            ("Measured video zero", _seconds(export.measured_offset)),
+            (
+                "Correction",
+                f"{export.alignment_correction_ms:+.1f} ms"
+                if export.alignment_correction_ms is not None
+                else "–",
+            ),
+            (
+                "Confidence",
+                f"{export.alignment_confidence:.2f}"
+                if export.alignment_confidence is not None
+                else "–",
+            ),
+            ("Task", export.task_id or "–"),
+        ]
+        if export.error:
+            items.append(("Error", export.error))
+        if export.mix_error:
+            items.append(("Mixing error", export.mix_error))
+        body = format_html_join(
+            "",
+            "<tr><th>{}</th><td><pre style='margin:0;white-space:pre-wrap'>{}</pre></td></tr>",
+            items,
+        )
+        return format_html("<table>{}</table>", body)
+
+    @admin.display(description="Timeline")
+    def timeline_picture(self, obj: Interview) -> str:
+        export = self._export(obj)
+        summary = export.timeline if export else None
+        svg = render_svg(summary)  # built from numbers only; labels are escaped
+        if not summary:
+            return mark_safe(svg)
+        legend = format_html(
+            "<div style='font-size:11px'>Blue: candidate speech · orange: AI speech · red: "
+            "interruption · grey: turn latency. {} AI chunks without telemetry, {} snapped, "
+            "{} dropped after a cut.</div>",
+            summary.get("missing_telemetry", 0),
+            summary.get("snapped", 0),
+            summary.get("dropped_after_cut", 0),
+        )
+        return format_html("{}{}", mark_safe(svg), legend)
+
+
+def _seconds(value: float | None) -> str:
+    return "–" if value is None else f"{value:.4f} s"
+
+
+admin.site.unregister(Interview)
+admin.site.register(Interview, RecordingInterviewAdmin)
+
+
+@admin.register(MediaExport)
+class MediaExportAdmin(admin.ModelAdmin):
+    list_display = [
+        "interview",
+        "status",
+        "attempts",
+        "video_codec",
+        "alignment_confidence",
+        "updated_at",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in MediaExport._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+
+@admin.register(WorkerHeartbeat)
+class WorkerHeartbeatAdmin(admin.ModelAdmin):
+    list_display = ["worker_id", "hostname", "pid", "started_at", "last_seen"]
+    readonly_fields = ["worker_id", "hostname", "pid", "started_at", "last_seen"]

@@ -1,0 +1,188 @@
+"""HTTP endpoints: video upload, export status, protected media. Thin: logic is in services."""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from pathlib import Path
+
+from django.conf import settings
+from django.http import (
+    FileResponse,
+    HttpRequest,
+    HttpResponse,
+    JsonResponse,
+    StreamingHttpResponse,
+)
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from interviews.invitations import token_matches
+from interviews.models import Interview
+
+from . import services
+from .models import MediaExport
+from .uploads import CappedDiskUploadHandler, sniff_container
+
+TOKEN_HEADER = "X-Interview-Token"
+_OWNER = re.compile(r"^(\d+)[_.]")
+
+
+def error(status: int, code: str, message: str) -> JsonResponse:
+    return JsonResponse({"error": {"code": code, "message": message}}, status=status)
+
+
+def _request_token(request: HttpRequest) -> str:
+    return request.GET.get("token") or request.headers.get(TOKEN_HEADER, "")
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    user = getattr(request, "user", None)
+    return bool(user and user.is_active and user.is_staff)
+
+
+@csrf_exempt  # authorised by the invitation token, not a session cookie
+def upload_video(request: HttpRequest) -> HttpResponse:
+    if request.method != "POST":
+        return error(405, "method_not_allowed", "Use POST with multipart/form-data.")
+    limit = settings.MAX_VIDEO_UPLOAD_BYTES
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit + 64 * 1024:
+        return error(413, "too_large", f"The video is larger than {limit} bytes.")
+    handler = CappedDiskUploadHandler(request, max_bytes=limit)
+    request.upload_handlers = [handler]
+    try:
+        return _handle_upload(request, handler)
+    finally:
+        handler.cleanup()  # whatever was not moved into place
+
+
+def _handle_upload(request: HttpRequest, handler: CappedDiskUploadHandler) -> HttpResponse:
+    try:
+        files, data = request.FILES, request.POST
+    except Exception:  # malformed multipart body
+        if handler.too_large:
+            raise
+        return error(400, "bad_request", "The body is not valid multipart/form-data.")
+    if handler.too_large:
+        limit = settings.MAX_VIDEO_UPLOAD_BYTES
+        return error(413, "too_large", f"The video is larger than {limit} bytes.")
+    raw_id = data.get("interview_id", "")
+    if not raw_id.isdigit():
+        return error(400, "bad_request", "interview_id must be a number.")
+    interview_id = int(raw_id)
+    token = data.get("token") or _request_token(request)
+    if not token_matches(token, interview_id):
+        return error(403, "forbidden", "The token does not authorise this interview.")
+    interview = Interview.objects.filter(pk=interview_id).first()
+    if interview is None:
+        return error(404, "not_found", "No such interview.")
+    upload = files.get("file")
+    if upload is None:
+        return error(400, "bad_request", "The multipart field 'file' is missing.")
+    if upload.size == 0:
+        return error(400, "bad_request", "The uploaded file is empty.")
+    kind = sniff_container(upload.temporary_file_path())
+    if kind is None:
+        return error(415, "unsupported_media_type", "Only WebM or MP4 video is accepted.")
+    upload.close()
+    session_id = data.get("session_id", "")
+    services.register_upload(interview, Path(upload.temporary_file_path()), kind, session_id)
+    status_url = f"/api/interviews/{interview_id}/export"
+    return JsonResponse({"status_url": status_url, "status": "queued"}, status=202)
+
+
+@require_GET
+def export_status(request: HttpRequest, interview_id: int) -> HttpResponse:
+    if not (_is_staff(request) or token_matches(_request_token(request), interview_id)):
+        return error(403, "forbidden", "Staff or the interview's token is required.")
+    interview = Interview.objects.filter(pk=interview_id).first()
+    if interview is None:
+        return error(404, "not_found", "No such interview.")
+    export = MediaExport.objects.filter(pk=interview_id).first()
+    if export is None or not export.video_upload:
+        return error(404, "no_export", "No video has been uploaded for this interview.")
+    return JsonResponse(
+        {
+            "status": export.status,
+            "video_url": interview.video_url,
+            "audio_paths": interview.audio_paths,
+            "error": export.error or None,
+            "attempts": export.attempts,
+            "timeline": {
+                "basis": export.timeline_basis,
+                "zero_from": export.alignment_source,
+                "zero": export.timeline_zero,
+                "recording_started_offset": export.recording_started_offset,
+                "measured_offset": export.measured_offset,
+                "confidence": export.alignment_confidence,
+            },
+        }
+    )
+
+
+@require_GET
+def protected_media(request: HttpRequest, path: str) -> HttpResponse:
+    """Serve finished media to staff, or to the holder of the owning interview's token."""
+    root = (Path(settings.MEDIA_ROOT) / "uploads").resolve()
+    target = (Path(settings.MEDIA_ROOT) / path).resolve()
+    allowed = target.is_relative_to(root) and not any(p.startswith(".") for p in target.parts)
+    if not allowed or not target.is_file():
+        return error(404, "not_found", "No such file.")
+    if not _is_staff(request):
+        owner = _OWNER.match(target.name)
+        if owner is None or not token_matches(_request_token(request), int(owner.group(1))):
+            return error(404, "not_found", "No such file.")
+    content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
+    size = target.stat().st_size
+    byte_range = _parse_range(request.headers.get("Range", ""), size)
+    if byte_range is False:
+        response = HttpResponse(status=416)
+        response["Content-Range"] = f"bytes */{size}"
+        return response
+    fh = open(target, "rb")  # noqa: SIM115 - closed by the response
+    if byte_range is None:
+        response = FileResponse(fh, content_type=content_type)
+    else:
+        start, end = byte_range
+        fh.seek(start)
+        response = StreamingHttpResponse(
+            _read_span(fh, end - start + 1), status=206, content_type=content_type
+        )
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+        response["Content-Length"] = str(end - start + 1)
+    response["Accept-Ranges"] = "bytes"
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _parse_range(header: str, size: int):
+    """One ``bytes=a-b`` range -> (start, end) inclusive; None: whole file; False: unsatisfiable."""
+    match = _RANGE.match(header.strip())
+    if not match or (not match.group(1) and not match.group(2)):
+        return None  # absent or multi-range: send the whole file (allowed by RFC 9110)
+    first, last = match.groups()
+    if first:
+        start = int(first)
+        end = min(int(last), size - 1) if last else size - 1
+    else:  # suffix range: the last N bytes
+        start, end = max(size - int(last), 0), size - 1
+    if start >= size or start > end:
+        return False
+    return start, end
+
+
+def _read_span(fh, remaining: int, block: int = 64 * 1024):
+    try:
+        while remaining > 0:
+            data = fh.read(min(block, remaining))
+            if not data:
+                break
+            remaining -= len(data)
+            yield data
+    finally:
+        fh.close()
