@@ -1,3 +1,7 @@
 from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import SessionConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/session", SessionConsumer.as_asgi()),
+]
