@@ -139,16 +139,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels -------------------------------------------------------------
+
+
+def redis_channel_layer(url: str) -> dict:
+    """The channels-redis layer for ``url``.
+
+    channels-redis blocks on reads for 5 s; redis-py's default 5 s socket timeout
+    would cut those reads and kill idle websockets, so reads get more room.
+    """
+    return {
+        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "CONFIG": {"hosts": [{"address": url, "socket_timeout": 15}]},
+    }
+
+
 REDIS_URL = os.environ.get("REDIS_URL", "").strip()
 if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            # channels-redis blocks on reads for 5 s; redis-py's default 5 s socket
-            # timeout would cut those reads and kill idle websockets.
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 15}]},
-        }
-    }
+    CHANNEL_LAYERS = {"default": redis_channel_layer(REDIS_URL)}
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

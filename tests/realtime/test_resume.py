@@ -161,15 +161,11 @@ async def test_restart_restores_counters_from_the_spool(make_interview):
 async def test_takeover_through_the_redis_channel_layer(make_interview, settings):
     from channels.layers import channel_layers
 
+    from interviewsite.settings import redis_channel_layer
+
     url = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
-    settings.CHANNEL_LAYERS = {
-        # redis-py 8 reads with a 5 s socket timeout by default, exactly channels-redis's
-        # blocking-pop timeout: give reads more room than the pop.
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": url, "socket_timeout": 15}]},
-        }
-    }
+    # The same layer configuration the settings build for REDIS_URL.
+    settings.CHANNEL_LAYERS = {"default": redis_channel_layer(url)}
     channel_layers.backends.clear()
     layer = channel_layers["default"]
     try:
