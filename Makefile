@@ -34,8 +34,9 @@ run: deps
 	@mkdir -p var
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py prepare_demo --base-url http://$(HOST):$(PORT)
+	DEBUG=1 $(PY) manage.py seed_explorer --tasks 2000 --seed 1 --if-empty
 	@set -m; trap 'kill 0' EXIT INT TERM; \
-	  DEBUG=1 $(PY) manage.py db_worker --queue-name "*" --no-reload & \
+	  DEBUG=1 $(PY) manage.py run_export_worker & \
 	  DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) interviewsite.asgi:application
 
 test: dev-deps test-js
@@ -48,8 +49,10 @@ test-js:
 	@if command -v node >/dev/null 2>&1; then node --test tests/js/; \
 	  else echo "node not found: skipping browser unit tests"; fi
 
+# The browser scenario alone; artifacts under var/e2e; the sync report is printed last.
 e2e: dev-deps
-	SECRET_KEY=$(TEST_SECRET) E2E_ARTIFACTS=var/e2e $(VENV)/bin/pytest tests/e2e -s $(PYTEST_ARGS)
+	@status=0; SECRET_KEY=$(TEST_SECRET) E2E_ARTIFACTS=var/e2e $(VENV)/bin/pytest tests/e2e -s $(PYTEST_ARGS) || status=$$?; \
+	  if [ -f var/e2e/sync_report.txt ]; then echo; cat var/e2e/sync_report.txt; fi; exit $$status
 
 lint: dev-deps
 	$(VENV)/bin/ruff check .

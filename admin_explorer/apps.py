@@ -5,4 +5,4 @@ from django.apps import AppConfig
 
 class AdminExplorerConfig(AppConfig):
     name = "admin_explorer"
-    verbose_name = "Data Explorer"
+    verbose_name = "Annotation data"

@@ -75,7 +75,9 @@ class DayBound:
         """First instant after the bound: the next midnight for a date, a microsecond later for a datetime."""
         if isinstance(self.value, dt.datetime):
             return self.value + dt.timedelta(microseconds=1)
-        return timezone.make_aware(dt.datetime.combine(self.value + dt.timedelta(days=1), dt.time.min))
+        return timezone.make_aware(
+            dt.datetime.combine(self.value + dt.timedelta(days=1), dt.time.min)
+        )
 
 
 class DateOrDateTimeField(forms.Field):

@@ -74,10 +74,8 @@ def filter_in(qs: QuerySet, field: str, values: Sequence) -> QuerySet:
     return qs.filter(**{f"{field}__in": list(values)}) if values else qs
 
 
-def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all") -> QuerySet:
-    """Datasets carrying all (or any) of ``names``, as an ``Exists`` per tag: no join, no DISTINCT."""
-    if not names:
-        return qs
+def datasets_with_tags(names: Sequence[str], mode: str = "all") -> QuerySet[Dataset]:
+    """Datasets carrying all (or any) of ``names``: one ``Exists`` per tag, no join, no DISTINCT."""
     names = list(dict.fromkeys(names))
     if mode == "any":
         conditions = [
@@ -88,24 +86,48 @@ def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all") -> QueryS
             Exists(DatasetTag.objects.filter(dataset_id=OuterRef("pk"), tag__name=name))
             for name in names
         ]
-    datasets = Dataset.objects.filter(*conditions).values("pk")
-    return qs.filter(dataset_id__in=datasets)
+    return Dataset.objects.filter(*conditions)
 
 
-def filter_search(qs: QuerySet, text: str) -> QuerySet:
+def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all") -> QuerySet:
+    """Tasks whose dataset carries the tags: ``dataset_id IN (matching datasets)``."""
+    if not names:
+        return qs
+    return qs.filter(dataset_id__in=datasets_with_tags(names, mode).values("pk"))
+
+
+def search_matches(text: str) -> dict[str, list[int]]:
+    """Ids of the projects, datasets and annotators whose title or name contains ``text``.
+
+    These tables are small, so they are searched up front; the task query then gets literal
+    id lists, which an index can serve (``IN (subquery)`` inside an ``OR`` forces a scan on
+    PostgreSQL).
+    """
+    return {
+        "job_id": list(Job.objects.filter(title__icontains=text).values_list("pk", flat=True)),
+        "dataset_id": list(
+            Dataset.objects.filter(title__icontains=text).values_list("pk", flat=True)
+        ),
+        "annotator_id": list(
+            Annotator.objects.filter(name__icontains=text).values_list("pk", flat=True)
+        ),
+    }
+
+
+def filter_search(qs: QuerySet, text: str, matches: dict[str, list[int]] | None = None) -> QuerySet:
     """Case-insensitive substring over task name and the project, dataset and annotator titles.
 
-    The three small tables are searched in subqueries, so only the task name is matched row by row.
+    Only the task name is matched row by row (with a trigram index on PostgreSQL).
     """
     text = text.strip()
     if not text:
         return qs
-    return qs.filter(
-        Q(name__icontains=text)
-        | Q(job_id__in=Job.objects.filter(title__icontains=text).values("pk"))
-        | Q(dataset_id__in=Dataset.objects.filter(title__icontains=text).values("pk"))
-        | Q(annotator_id__in=Annotator.objects.filter(name__icontains=text).values("pk"))
-    )
+    matches = search_matches(text) if matches is None else matches
+    condition = Q(name__icontains=text)
+    for field, ids in matches.items():
+        if ids:
+            condition |= Q(**{f"{field}__in": ids})
+    return qs.filter(condition)
 
 
 def filter_rating(qs: QuerySet, low: Decimal | None, high: Decimal | None) -> QuerySet:
@@ -149,30 +171,50 @@ def shape_row(values: tuple, tags: dict[int, list[str]]) -> tuple:
 
 
 def page_rows(qs: QuerySet, offset: int, limit: int) -> list[dict]:
-    """One page as dicts: two queries (rows, then tags of the page's datasets) at any page size."""
-    values = list(row_values(qs)[offset : offset + limit])
-    tags = tags_by_dataset({row[9] for row in values}) if values else {}
+    """One page as dicts, in three queries at any page size.
+
+    The page's ids are found first (a "deferred join"): skipping ``offset`` rows then walks
+    only the ordering index instead of joining every skipped row to its project, dataset
+    and annotator. Then the page's rows, then the tags of the page's datasets.
+    """
+    ids = list(qs.values_list("id", flat=True)[offset : offset + limit])
+    if not ids:
+        return []
+    position = {task_id: i for i, task_id in enumerate(ids)}
+    values = sorted(
+        row_values(AnnotationTask.objects.filter(id__in=ids).order_by()),
+        key=lambda row: position[row[0]],
+    )
+    tags = tags_by_dataset({row[9] for row in values})
     return [dict(zip(COLUMNS, shape_row(row, tags), strict=True)) for row in values]
 
 
-def facets(qs_for: dict[str, QuerySet]) -> dict[str, list]:
+def facets(tasks_for: dict[str, QuerySet], datasets_for: dict[str, QuerySet]) -> dict[str, list]:
     """Projects, annotators and tags present in the rows matching the *other* filters.
 
-    ``qs_for`` maps each facet to the task queryset filtered by everything except that facet.
+    ``tasks_for`` maps each facet to the tasks filtered by everything except that facet;
+    ``datasets_for`` to the datasets those filters allow (project and tags are properties of
+    a dataset). Checking the dataset first keeps the per-value ``EXISTS`` from walking all
+    tasks of a project or dataset that the filters exclude anyway.
     """
     projects = (
-        Job.objects.filter(Exists(qs_for["projects"].filter(job_id=OuterRef("pk"))))
+        Job.objects.filter(Exists(datasets_for["projects"].filter(job_id=OuterRef("pk"))))
+        .filter(Exists(tasks_for["projects"].filter(job_id=OuterRef("pk"))))
         .order_by("title", "id")
         .values("id", "title")
     )
     annotators = (
-        Annotator.objects.filter(Exists(qs_for["annotators"].filter(annotator_id=OuterRef("pk"))))
+        Annotator.objects.filter(
+            Exists(tasks_for["annotators"].filter(annotator_id=OuterRef("pk")))
+        )
         .order_by("name", "id")
         .values("id", "name")
     )
-    datasets_in_rows = Dataset.objects.filter(
-        Exists(qs_for["tags"].filter(dataset_id=OuterRef("pk")))
-    ).values("pk")
+    datasets_in_rows = (
+        datasets_for["tags"]
+        .filter(Exists(tasks_for["tags"].filter(dataset_id=OuterRef("pk"))))
+        .values("pk")
+    )
     tags = (
         Tag.objects.filter(
             Exists(

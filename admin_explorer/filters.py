@@ -1,0 +1,168 @@
+"""The explorer's FilterSet: parses and validates every filter parameter, then delegates to selectors."""
+
+import django_filters
+from django import forms
+
+from . import selectors
+from .fields import (
+    ChoiceListField,
+    DateOrDateTimeField,
+    IdListField,
+    TagListField,
+)
+from .models import AnnotationTask, Dataset
+
+
+class IdListFilter(django_filters.Filter):
+    field_class = IdListField
+
+
+class TagListFilter(django_filters.Filter):
+    field_class = TagListField
+
+
+class StatusListFilter(django_filters.Filter):
+    field_class = ChoiceListField
+
+
+class DateBoundFilter(django_filters.Filter):
+    field_class = DateOrDateTimeField
+
+
+class ExplorerFilterForm(forms.Form):
+    """Cross-field checks: an empty range is a mistake worth reporting, not an empty page."""
+
+    def clean(self):
+        data = super().clean()
+        low, high = data.get("rating_min"), data.get("rating_max")
+        if low is not None and high is not None and low > high:
+            self.add_error("rating_min", "rating_min must not be greater than rating_max.")
+        start, end = data.get("created_from"), data.get("created_to")
+        if start is not None and end is not None and start.start() >= end.end_exclusive():
+            self.add_error("created_from", "created_from must not be after created_to.")
+        return data
+
+
+class TaskFilterSet(django_filters.FilterSet):
+    project = IdListFilter(
+        method="filter_project", help_text="Project (job) ids; repeat or comma-separate (OR)."
+    )
+    annotator = IdListFilter(
+        method="filter_annotator", help_text="Annotator ids; repeat or comma-separate (OR)."
+    )
+    tags = TagListFilter(
+        method="filter_tags",
+        help_text="Comma-separated tag names; the dataset must carry all of them (see tags_mode).",
+    )
+    tags_mode = django_filters.ChoiceFilter(
+        choices=[("all", "all"), ("any", "any")],
+        method="filter_nothing",
+        help_text="`all` (default): every tag; `any`: at least one.",
+    )
+    search = django_filters.CharFilter(
+        method="filter_search",
+        max_length=200,
+        help_text="Case-insensitive substring of project title, dataset title, annotator name or task name.",
+    )
+    status = StatusListFilter(
+        method="filter_status",
+        choices=AnnotationTask.Status.choices,
+        help_text="Task statuses; repeat or comma-separate (OR).",
+    )
+    rating_min = django_filters.NumberFilter(
+        method="filter_nothing",
+        min_value=0,
+        max_value=5,
+        help_text="Inclusive lower bound of quality_rating; unrated tasks are excluded.",
+    )
+    rating_max = django_filters.NumberFilter(
+        method="filter_nothing",
+        min_value=0,
+        max_value=5,
+        help_text="Inclusive upper bound of quality_rating; unrated tasks are excluded.",
+    )
+    created_from = DateBoundFilter(
+        method="filter_created_from",
+        help_text="ISO date (whole day, server time zone) or datetime; inclusive.",
+    )
+    created_to = DateBoundFilter(
+        method="filter_created_to",
+        help_text="ISO date (whole day, server time zone) or datetime; inclusive.",
+    )
+
+    #: Which filters each facet ignores, so a menu still lists the values one could add.
+    FACET_IGNORES = {"projects": {"project"}, "annotators": {"annotator"}, "tags": {"tags"}}
+
+    class Meta:
+        model = AnnotationTask
+        fields: list[str] = []
+        form = ExplorerFilterForm
+
+    def filter_nothing(self, queryset, name, value):
+        # Read together with a partner field in filter_queryset.
+        return queryset
+
+    def filter_project(self, queryset, name, value):
+        return selectors.filter_in(queryset, "job_id", value)
+
+    def filter_annotator(self, queryset, name, value):
+        return selectors.filter_in(queryset, "annotator_id", value)
+
+    def filter_status(self, queryset, name, value):
+        return selectors.filter_in(queryset, "status", value)
+
+    def filter_tags(self, queryset, name, value):
+        mode = self.form.cleaned_data.get("tags_mode") or "all"
+        return selectors.filter_tags(queryset, value, mode)
+
+    def filter_search(self, queryset, name, value):
+        # Facets apply the filters again; look the small tables up once per request.
+        if getattr(self, "_search_matches", None) is None:
+            self._search_matches = selectors.search_matches(value.strip())
+        return selectors.filter_search(queryset, value, self._search_matches)
+
+    def filter_created_from(self, queryset, name, value):
+        return queryset.filter(created_at__gte=value.start())
+
+    def filter_created_to(self, queryset, name, value):
+        return queryset.filter(created_at__lt=value.end_exclusive())
+
+    def filter_queryset(self, queryset, skip: frozenset[str] = frozenset()):
+        for name, value in self.form.cleaned_data.items():
+            if name in skip:
+                continue
+            queryset = self.filters[name].filter(queryset, value)
+        if not skip & {"rating_min", "rating_max"}:
+            queryset = selectors.filter_rating(
+                queryset,
+                self.form.cleaned_data.get("rating_min"),
+                self.form.cleaned_data.get("rating_max"),
+            )
+        return queryset
+
+    def dataset_scope(self, skip: frozenset[str] = frozenset()):
+        """Datasets allowed by the dataset-level filters (project, tags) not in ``skip``."""
+        data = self.form.cleaned_data
+        datasets = Dataset.objects.all()
+        if "project" not in skip and data.get("project"):
+            datasets = datasets.filter(job_id__in=data["project"])
+        if "tags" not in skip and data.get("tags"):
+            tagged = selectors.datasets_with_tags(data["tags"], data.get("tags_mode") or "all")
+            datasets = datasets.filter(pk__in=tagged.values("pk"))
+        return datasets
+
+    def facet_scopes(self) -> tuple[dict, dict]:
+        """Per facet: the tasks and the datasets matching every filter but the facet's own."""
+        tasks, datasets = {}, {}
+        for facet, ignored in self.FACET_IGNORES.items():
+            skip = frozenset(ignored)
+            tasks[facet] = self.filter_queryset(self.queryset, skip)
+            datasets[facet] = self.dataset_scope(skip)
+        return tasks, datasets
+
+
+def form_errors(form: forms.Form) -> dict[str, list[str]]:
+    return {
+        field: [error["message"] for error in errors]
+        for field, errors in form.errors.get_json_data(escape_html=False).items()
+    }

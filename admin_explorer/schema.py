@@ -1,0 +1,53 @@
+"""OpenAPI descriptions of the filter parameters, with their real types.
+
+drf-spectacular can only guess custom django-filter fields (it would call them all strings),
+and documents filters on list views only; the export takes the same ones.
+"""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+
+from .filters import TaskFilterSet
+from .models import AnnotationTask
+from .selectors import SORT_FIELDS
+
+_ID_LIST = {"type": "array", "items": {"type": "integer", "minimum": 1}}
+_TYPES = {
+    "project": _ID_LIST,
+    "annotator": _ID_LIST,
+    "tags": {"type": "array", "items": {"type": "string", "maxLength": 64}},
+    "tags_mode": {"type": "string", "enum": ["all", "any"], "default": "all"},
+    "search": {"type": "string", "maxLength": 200},
+    "status": {"type": "array", "items": {"type": "string", "enum": AnnotationTask.Status.values}},
+    "rating_min": {"type": "number", "minimum": 0, "maximum": 5},
+    "rating_max": {"type": "number", "minimum": 0, "maximum": 5},
+    "created_from": {"type": "string", "description": "date or date-time"},
+    "created_to": {"type": "string", "description": "date or date-time"},
+}
+_ARRAY_STYLE = {"tags": False}  # tags are comma-separated only
+
+
+def filter_parameters() -> list[OpenApiParameter]:
+    params = []
+    for name, flt in TaskFilterSet.base_filters.items():
+        schema = _TYPES[name]
+        is_array = schema["type"] == "array"
+        params.append(
+            OpenApiParameter(
+                name,
+                schema,
+                description=str(flt.extra.get("help_text", "")),
+                explode=_ARRAY_STYLE.get(name, True) if is_array else None,
+            )
+        )
+    return params
+
+
+SORT_PARAMETERS = [
+    OpenApiParameter("sort_by", OpenApiTypes.STR, enum=list(SORT_FIELDS), default="created_at"),
+    OpenApiParameter("sort_dir", OpenApiTypes.STR, enum=["asc", "desc"], default="desc"),
+]
+PAGE_PARAMETERS = [
+    OpenApiParameter("page", OpenApiTypes.INT, default=1, description="1-based."),
+    OpenApiParameter("page_size", OpenApiTypes.INT, default=50, description="1 to 500."),
+]

@@ -1,0 +1,114 @@
+"""A small, hand-shaped annotation world, and clients for each kind of user.
+
+Names are single capitalised words so every database collation orders them the same way.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+
+from admin_explorer.models import AnnotationTask, Annotator, Dataset, Tag
+from interviews.models import Job
+
+UTC = dt.UTC
+STATUSES = [s.value for s in AnnotationTask.Status]
+
+
+@dataclass
+class World:
+    jobs: dict
+    datasets: dict
+    annotators: dict
+    tags: dict
+    tasks: list
+
+
+@pytest.fixture
+def world(db) -> World:
+    jobs = {t: Job.objects.create(title=t) for t in ["Apollo", "Borealis", "Cascade"]}
+    tags = {n: Tag.objects.create(name=n) for n in ["audio", "gold", "pii", "text"]}
+    spec = {
+        "Meadow": ("Apollo", ["audio", "text"]),
+        "Harbor": ("Apollo", ["audio"]),
+        "Summit": ("Borealis", ["text", "pii"]),
+        "Valley": ("Borealis", []),
+    }
+    datasets = {}
+    for title, (job, names) in spec.items():
+        datasets[title] = Dataset.objects.create(job=jobs[job], title=title)
+        datasets[title].tags.set([tags[n] for n in names])
+    annotators = {
+        n: Annotator.objects.create(name=n, email=f"{n.lower()}@example.com")
+        for n in ["Quinn", "Rafferty", "Sullivan"]
+    }
+    ds_cycle = list(datasets.values())
+    ann_cycle = list(annotators.values())
+    names = ["Kestrel", "Lynx", "Marten", "Nightjar", "Osprey"]
+    ratings = [None, Decimal("0.0"), Decimal("2.5"), Decimal("3.5"), Decimal("4.0"), Decimal("5.0")]
+    base = dt.datetime(2025, 3, 10, tzinfo=UTC)
+    tasks = []
+    for i in range(42):
+        dataset = ds_cycle[i % 4]
+        created = base + dt.timedelta(hours=(i // 3) * 7)  # ties: three tasks share a time
+        tasks.append(
+            AnnotationTask(
+                job=dataset.job,
+                dataset=dataset,
+                annotator=ann_cycle[(i * 5) % 3],
+                name=names[i % 5] if i != 41 else "Zephyrtask",
+                status=STATUSES[i % 6],
+                quality_rating=ratings[(i * 7) % 6],
+                created_at=created,
+                submitted_at=created + dt.timedelta(hours=1) if i % 2 else None,
+            )
+        )
+    # Exact day boundaries for the date filters (server time zone is UTC in tests).
+    tasks[0].created_at = dt.datetime(2025, 3, 1, 0, 0, 0, tzinfo=UTC)
+    tasks[1].created_at = dt.datetime(2025, 2, 28, 23, 59, 59, 999999, tzinfo=UTC)
+    tasks[2].created_at = dt.datetime(2025, 3, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    tasks[3].created_at = dt.datetime(2025, 4, 1, 0, 0, 0, tzinfo=UTC)
+    AnnotationTask.objects.bulk_create(tasks)
+    tasks = list(
+        AnnotationTask.objects.select_related("job", "dataset", "annotator")
+        .prefetch_related("dataset__tags")
+        .order_by("pk")
+    )
+    return World(jobs, datasets, annotators, tags, tasks)
+
+
+@pytest.fixture
+def staff_client(client, db):
+    user = User.objects.create_user("staff", password="pw", is_staff=True)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def plain_client(client, db):
+    user = User.objects.create_user("plain", password="pw", is_staff=False)
+    client.force_login(user)
+    return client
+
+
+def tags_of(task) -> set[str]:
+    return {t.name for t in task.dataset.tags.all()}
+
+
+def fetch(client, url="/api/admin/data", **params):
+    response = client.get(url, params)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def all_ids(client, page_size=500, **params) -> list[int]:
+    """Walk every page and return the task ids in the order served."""
+    ids, page = [], 1
+    while True:
+        body = fetch(client, page=page, page_size=page_size, **params)
+        ids += [row["task_id"] for row in body["results"]]
+        if page * page_size >= body["count"]:
+            return ids
+        page += 1

@@ -1,0 +1,146 @@
+"""The explorer page in headless Chromium: URL state, facets, sorting, calendar, errors."""
+
+import os
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from django.contrib.auth.models import User
+from django.test import Client
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume:Warning"),
+]
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/lib/chromium/chromium")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--headless=new", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture
+def page(live_server, world, transactional_db):
+    from playwright.sync_api import sync_playwright
+
+    user = User.objects.create_user("browser", password="pw", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    session = client.cookies["sessionid"].value
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+        tab = context.new_page()
+        errors = []
+        tab.on("pageerror", lambda exc: errors.append(str(exc)))
+        tab.base = live_server.url
+        yield tab
+        browser.close()
+        assert not errors, errors
+
+
+def query(tab) -> dict:
+    return {k: v[0] for k, v in parse_qs(urlsplit(tab.url).query).items()}
+
+
+def wait_count(tab, text):
+    tab.wait_for_function(
+        "t => document.querySelector('#result-count').textContent === t", arg=text
+    )
+
+
+def test_page_state_lives_in_the_url(page, world):
+    page.goto(page.base + "/admin/data-explorer")
+    wait_count(page, "42 tasks")
+    assert page.locator("#result-rows tr").count() == 42
+
+    # Sorting: first click ascending, second descending.
+    page.click("th[data-sort=quality_rating]")
+    page.wait_for_url(re.compile(r"sort_by=quality_rating&sort_dir=asc"))
+    page.wait_for_function("document.querySelector('#result-rows td.rating').textContent === '0.0'")
+    page.click("th[data-sort=quality_rating]")
+    page.wait_for_url(re.compile(r"sort_by=quality_rating$"))
+    assert page.get_attribute("th[data-sort=quality_rating]", "aria-sort") == "descending"
+
+    # Debounced search: one history entry once typing stops.
+    page.fill("#f-search", "quinn")
+    page.wait_for_url(re.compile(r"search=quinn"))
+    quinn = sum(1 for t in world.tasks if t.annotator.name == "Quinn")
+    wait_count(page, f"{quinn} tasks")
+    # Facets now hold only values present in the matching rows.
+    assert page.locator("#f-annotator option").all_inner_texts() == ["Quinn"]
+
+    page.check("input[name=status][value=in_review]", force=True)
+    page.wait_for_url(re.compile(r"status=in_review"))
+    in_review_count = sum(
+        1 for t in world.tasks if t.annotator.name == "Quinn" and t.status == "in_review"
+    )
+    wait_count(page, f"{in_review_count} task" + ("" if in_review_count == 1 else "s"))
+
+    apollo = world.jobs["Apollo"].pk
+    page.select_option("#f-project", str(apollo))
+    page.wait_for_url(re.compile(rf"project={apollo}"))
+
+    # Export links carry the active filters and sort, but no paging.
+    href = page.get_attribute("#export-csv", "href")
+    params = parse_qs(urlsplit(href).query)
+    assert params["format"] == ["csv"] and params["search"] == ["quinn"]
+    assert params["project"] == [str(apollo)] and params["sort_by"] == ["quality_rating"]
+    assert "page" not in params
+
+    # Back restores the previous state, reload keeps the current one.
+    page.go_back()
+    page.wait_for_url(lambda url: "project=" not in url)
+    wait_count(page, f"{in_review_count} task" + ("" if in_review_count == 1 else "s"))
+    assert page.eval_on_selector("#f-project", "s => [...s.selectedOptions].length") == 0
+    page.reload()
+    wait_count(page, f"{in_review_count} task" + ("" if in_review_count == 1 else "s"))
+    assert page.input_value("#f-search") == "quinn"
+    assert page.is_checked("input[name=status][value=in_review]")
+
+
+def test_paging_and_page_size(page, world):
+    page.goto(page.base + "/admin/data-explorer?page_size=25")
+    wait_count(page, "42 tasks")
+    assert page.locator("#result-rows tr").count() == 25
+    page.click("#page-next")
+    page.wait_for_url(re.compile(r"page=2"))
+    page.wait_for_function("document.querySelectorAll('#result-rows tr').length === 17")
+    assert page.inner_text("#page-info") == "Page 2 of 2"
+    assert page.is_disabled("#page-next")
+    page.select_option("#page-size", "100")
+    page.wait_for_url(lambda url: "page=2" not in url and "page_size=100" in url)
+
+
+def test_calendar_picks_a_range_over_two_months(page, world):
+    page.goto(page.base + "/admin/data-explorer?created_from=2025-03-01&created_to=2025-03-31")
+    march = sum(1 for t in world.tasks if t.created_at.year == 2025 and t.created_at.month == 3)
+    wait_count(page, f"{march} tasks")
+    page.click("#f-created")
+    calendar = page.locator(".flatpickr-calendar.open")
+    assert calendar.locator(".flatpickr-month").count() == 2  # two months side by side
+    assert calendar.locator(".dayContainer").count() == 2
+    assert calendar.locator(".flatpickr-current-month").first.inner_text().startswith("March")
+    calendar.locator(".dayContainer").first.locator(
+        ".flatpickr-day:not(.hidden):not(.prevMonthDay):not(.nextMonthDay)",
+        has_text=re.compile("^10$"),
+    ).click()
+    calendar.locator(".dayContainer").first.locator(
+        ".flatpickr-day:not(.hidden):not(.prevMonthDay):not(.nextMonthDay)",
+        has_text=re.compile("^12$"),
+    ).click()
+    page.wait_for_url(re.compile(r"created_from=2025-03-10&created_to=2025-03-12"))
+    assert query(page)["created_to"] == "2025-03-12"
+    page.click("#f-created-clear")
+    page.wait_for_url(lambda url: "created_from" not in url)
+    wait_count(page, "42 tasks")
+
+
+def test_api_errors_are_shown_and_empty_results_say_so(page, world):
+    page.goto(page.base + "/admin/data-explorer?rating_min=4&rating_max=2")
+    page.wait_for_selector("#explorer-error:not([hidden])")
+    assert "rating_min" in page.inner_text("#explorer-error")
+    page.goto(page.base + "/admin/data-explorer?search=nothing-matches")
+    page.wait_for_selector("#empty-state:not([hidden])")
+    assert page.inner_text("#result-count") == "0 tasks"

@@ -1,0 +1,93 @@
+"""seed_explorer: realistic skew, valid values, repeatable, and --if-empty is idempotent."""
+
+from collections import Counter
+from decimal import Decimal
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db.models import Count
+
+from admin_explorer.models import AnnotationTask, Annotator, Dataset
+
+
+def seed(*args):
+    out, err = StringIO(), StringIO()
+    call_command("seed_explorer", *args, stdout=out, stderr=err)
+    return out.getvalue(), err.getvalue()
+
+
+@pytest.mark.django_db
+def test_seed_creates_skewed_valid_data():
+    out, err = seed("--tasks", "5000", "--seed", "3")
+    assert "Seeded 5,000 tasks" in out
+    assert "100%" in err  # progress bar
+    assert AnnotationTask.objects.count() == 5000
+    tasks = AnnotationTask.objects.all()
+
+    per_project = sorted(
+        tasks.values("job").annotate(n=Count("id")).values_list("n", flat=True), reverse=True
+    )
+    assert per_project[0] > 3 * per_project[-1]  # a few big projects
+    per_annotator = sorted(
+        tasks.values("annotator").annotate(n=Count("id")).values_list("n", flat=True), reverse=True
+    )
+    assert per_annotator[0] > 5 * per_annotator[len(per_annotator) // 2]  # Zipf-like
+
+    ratings = [r for r in tasks.values_list("quality_rating", flat=True) if r is not None]
+    assert all(Decimal("0") <= r <= Decimal("5") for r in ratings)
+    good = [
+        r for r in tasks.filter(status="approved").values_list("quality_rating", flat=True) if r
+    ]
+    good.sort()
+    assert Decimal("3.5") <= good[len(good) // 2] <= Decimal("4.5")
+    assert not tasks.filter(status__in=["pending", "in_progress"], quality_rating__isnull=False)
+    assert not tasks.filter(status="pending", submitted_at__isnull=False)
+
+    created = sorted(tasks.values_list("created_at", flat=True))
+    assert (created[-1] - created[0]).days > 600  # two years of dates
+    assert not tasks.filter(updated_at__lt=models_f("created_at"))
+
+    statuses = Counter(tasks.values_list("status", flat=True))
+    assert set(statuses) == {s.value for s in AnnotationTask.Status}
+    assert all(d.tags.exists() for d in Dataset.objects.all())
+    # Every task's project is its dataset's project.
+    assert not tasks.exclude(job=models_f("dataset__job"))
+
+
+def models_f(name):
+    from django.db.models import F
+
+    return F(name)
+
+
+@pytest.mark.django_db
+def test_same_seed_same_data():
+    seed("--tasks", "300", "--seed", "9")
+    first = list(
+        AnnotationTask.objects.order_by("id").values_list("name", "status", "quality_rating")
+    )
+    AnnotationTask.objects.all().delete()
+    Annotator.objects.all().delete()
+    seed("--tasks", "300", "--seed", "9")
+    again = list(
+        AnnotationTask.objects.order_by("id").values_list("name", "status", "quality_rating")
+    )
+    assert first == again
+
+
+@pytest.mark.django_db
+def test_if_empty_does_not_duplicate():
+    seed("--tasks", "200", "--seed", "1", "--if-empty")
+    out, _ = seed("--tasks", "200", "--seed", "1", "--if-empty")
+    assert "nothing seeded" in out
+    assert AnnotationTask.objects.count() == 200
+    seed("--tasks", "50", "--seed", "2")  # without the flag it adds
+    assert AnnotationTask.objects.count() == 250
+
+
+@pytest.mark.django_db
+def test_rejects_non_positive_task_count():
+    with pytest.raises(CommandError, match="at least 1"):
+        seed("--tasks", "0")
+    assert AnnotationTask.objects.count() == 0
