@@ -112,8 +112,16 @@ class TaskFilterSet(django_filters.FilterSet):
         return selectors.filter_in(queryset, "status", value)
 
     def filter_tags(self, queryset, name, value):
-        mode = self.form.cleaned_data.get("tags_mode") or "all"
-        return selectors.filter_tags(queryset, value, mode)
+        return selectors.filter_tags(queryset, value, ids=self.tagged_dataset_ids())
+
+    def tagged_dataset_ids(self) -> list[int]:
+        """The datasets the tag filter allows; facets apply it again, so look them up once."""
+        if getattr(self, "_tagged_ids", None) is None:
+            data = self.form.cleaned_data
+            self._tagged_ids = selectors.dataset_ids_with_tags(
+                data["tags"], data.get("tags_mode") or "all"
+            )
+        return self._tagged_ids
 
     def filter_search(self, queryset, name, value):
         # Facets apply the filters again; look the small tables up once per request.
@@ -147,8 +155,7 @@ class TaskFilterSet(django_filters.FilterSet):
         if "project" not in skip and data.get("project"):
             datasets = datasets.filter(job_id__in=data["project"])
         if "tags" not in skip and data.get("tags"):
-            tagged = selectors.datasets_with_tags(data["tags"], data.get("tags_mode") or "all")
-            datasets = datasets.filter(pk__in=tagged.values("pk"))
+            datasets = datasets.filter(pk__in=self.tagged_dataset_ids())
         return datasets
 
     def facet_scopes(self) -> tuple[dict, dict]:
@@ -159,6 +166,15 @@ class TaskFilterSet(django_filters.FilterSet):
             tasks[facet] = self.filter_queryset(self.queryset, skip)
             datasets[facet] = self.dataset_scope(skip)
         return tasks, datasets
+
+    def facets_sharing_rows(self) -> frozenset[str]:
+        """Facets whose own filter is not in use: they read exactly the listed rows."""
+        data = self.form.cleaned_data
+        return frozenset(
+            facet
+            for facet, ignored in self.FACET_IGNORES.items()
+            if not any(data.get(name) for name in ignored)
+        )
 
 
 def form_errors(form: forms.Form) -> dict[str, list[str]]:

@@ -100,6 +100,13 @@ class AnnotationTask(models.Model):
             models.Index(fields=["annotator", "created_at", "id"], name="task_annot_created_idx"),
             models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),
             models.Index(fields=["dataset", "created_at", "id"], name="task_dataset_created_idx"),
+            # Tag filters become dataset id lists; with status and a date range on top, this
+            # index answers count, page ids and facet probes without reading the table
+            # (project and annotator are carried for the checks and the facets).
+            models.Index(
+                fields=["dataset", "status", "created_at", "job", "annotator", "id"],
+                name="task_dataset_status_idx",
+            ),
         ]
         constraints = [
             models.CheckConstraint(

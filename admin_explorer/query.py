@@ -34,8 +34,16 @@ class ExplorerQuery:
         """The filtered, ordered tasks: exactly the rows a page shows, across all pages."""
         return selectors.order_tasks(self.filterset.qs, self.sort_by, self.sort_dir)
 
-    def facets(self) -> dict:
-        return selectors.facets(*self.filterset.facet_scopes())
+    def facets(self, count: int | None = None) -> dict:
+        """Facets; ``count`` (the listed rows) lets facets over those same rows pick the
+        plan that suits few rows."""
+        if count is None or count > selectors.DISTINCT_FACET_ROWS:
+            return selectors.facets(*self.filterset.facet_scopes())
+        return selectors.facets(
+            *self.filterset.facet_scopes(),
+            listed=self.filterset.qs,
+            sharing=self.filterset.facets_sharing_rows(),
+        )
 
 
 PAGING = {"page", "page_size"}

@@ -48,7 +48,7 @@ COLUMNS = (
     "annotator_name",
 )
 # What values_list reads for each row; dataset_tags is filled in from the per-dataset map.
-_VALUE_PATHS = (
+VALUE_PATHS = (
     "id",
     "name",
     "status",
@@ -89,21 +89,44 @@ def datasets_with_tags(names: Sequence[str], mode: str = "all") -> QuerySet[Data
     return Dataset.objects.filter(*conditions)
 
 
-def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all") -> QuerySet:
+def dataset_ids_with_tags(names: Sequence[str], mode: str = "all") -> list[int]:
+    """Ids of the datasets carrying all (or any) of ``names``, resolved on the small link table.
+
+    A literal id list lets the task query use its ``dataset_id`` indexes; an ``IN (subquery)``
+    leaves SQLite's planner on a worse index.
+    """
+    return list(datasets_with_tags(names, mode).order_by().values_list("pk", flat=True))
+
+
+def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all", ids=None) -> QuerySet:
     """Tasks whose dataset carries the tags: ``dataset_id IN (matching datasets)``."""
     if not names:
         return qs
-    return qs.filter(dataset_id__in=datasets_with_tags(names, mode).values("pk"))
+    ids = dataset_ids_with_tags(names, mode) if ids is None else ids
+    return qs.filter(dataset_id__in=ids)
 
 
-def search_matches(text: str) -> dict[str, list[int]]:
-    """Ids of the projects, datasets and annotators whose title or name contains ``text``.
+#: A task-name search matching at most this many tasks is turned into a literal id list.
+SEARCH_NAME_IDS = 5_000
 
-    These tables are small, so they are searched up front; the task query then gets literal
-    id lists, which an index can serve (``IN (subquery)`` inside an ``OR`` forces a scan on
-    PostgreSQL).
+
+def search_matches(text: str) -> dict[str, list[int] | None]:
+    """Ids of the projects, datasets, annotators and tasks whose title or name contains ``text``.
+
+    The small tables are searched up front, so the task query gets literal id lists, which
+    an index can serve (``IN (subquery)`` inside an ``OR`` forces a scan on PostgreSQL).
+    Task names are searched once too (a trigram index on PostgreSQL, a scan on SQLite):
+    every query of a request (count, page, three facets) then probes ids instead of
+    matching names again. ``"id"`` is None when too many names match for an id list; the
+    name is then matched in each query.
     """
+    name_ids = list(
+        AnnotationTask.objects.filter(name__icontains=text)
+        .order_by()
+        .values_list("pk", flat=True)[: SEARCH_NAME_IDS + 1]
+    )
     return {
+        "id": name_ids if len(name_ids) <= SEARCH_NAME_IDS else None,
         "job_id": list(Job.objects.filter(title__icontains=text).values_list("pk", flat=True)),
         "dataset_id": list(
             Dataset.objects.filter(title__icontains=text).values_list("pk", flat=True)
@@ -114,16 +137,15 @@ def search_matches(text: str) -> dict[str, list[int]]:
     }
 
 
-def filter_search(qs: QuerySet, text: str, matches: dict[str, list[int]] | None = None) -> QuerySet:
-    """Case-insensitive substring over task name and the project, dataset and annotator titles.
-
-    Only the task name is matched row by row (with a trigram index on PostgreSQL).
-    """
+def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> QuerySet:
+    """Case-insensitive substring over task name and the project, dataset and annotator titles."""
     text = text.strip()
     if not text:
         return qs
     matches = search_matches(text) if matches is None else matches
-    condition = Q(name__icontains=text)
+    condition = Q(pk__in=[])  # matches nothing; OR-ed with the real conditions below
+    if matches["id"] is None:
+        condition = Q(name__icontains=text)
     for field, ids in matches.items():
         if ids:
             condition |= Q(**{f"{field}__in": ids})
@@ -151,7 +173,7 @@ def order_tasks(qs: QuerySet, sort_by: str = DEFAULT_SORT, sort_dir: str = DEFAU
 
 
 def row_values(qs: QuerySet) -> QuerySet:
-    return qs.values_list(*_VALUE_PATHS)
+    return qs.values_list(*VALUE_PATHS)
 
 
 def tags_by_dataset(dataset_ids: Iterable[int] | None = None) -> dict[int, list[str]]:
@@ -170,14 +192,31 @@ def shape_row(values: tuple, tags: dict[int, list[str]]) -> tuple:
     return (*values[:_TAGS_AT], tags.get(values[9], []), *values[_TAGS_AT:])
 
 
-def page_rows(qs: QuerySet, offset: int, limit: int) -> list[dict]:
+def page_ids(qs: QuerySet, offset: int, limit: int, count: int | None = None) -> list[int]:
+    """The ids of one page, in order.
+
+    Past the middle of the result (``count`` known), the page is read from the other end in
+    the reverse order and flipped: ``order_tasks`` orders are exact mirror images (nulls
+    included, ``id`` breaking ties), so the rows are the same and the database skips at most
+    half of them.
+    """
+    if count is None or offset + limit / 2 <= count / 2:
+        return list(qs.values_list("id", flat=True)[offset : offset + limit])
+    end = min(count, offset + limit)
+    start_from_end = count - end
+    ids = list(qs.reverse().values_list("id", flat=True)[start_from_end : count - offset])
+    ids.reverse()
+    return ids
+
+
+def page_rows(qs: QuerySet, offset: int, limit: int, count: int | None = None) -> list[dict]:
     """One page as dicts, in three queries at any page size.
 
     The page's ids are found first (a "deferred join"): skipping ``offset`` rows then walks
     only the ordering index instead of joining every skipped row to its project, dataset
     and annotator. Then the page's rows, then the tags of the page's datasets.
     """
-    ids = list(qs.values_list("id", flat=True)[offset : offset + limit])
+    ids = page_ids(qs, offset, limit, count)
     if not ids:
         return []
     position = {task_id: i for i, task_id in enumerate(ids)}
@@ -189,32 +228,61 @@ def page_rows(qs: QuerySet, offset: int, limit: int) -> list[dict]:
     return [dict(zip(COLUMNS, shape_row(row, tags), strict=True)) for row in values]
 
 
-def facets(tasks_for: dict[str, QuerySet], datasets_for: dict[str, QuerySet]) -> dict[str, list]:
+#: Up to this many matching rows, a facet is read as the distinct values of those rows;
+#: above it, as one ``EXISTS`` probe per candidate value (each stops at its first match).
+DISTINCT_FACET_ROWS = 20_000
+
+
+def facets(
+    tasks_for: dict[str, QuerySet],
+    datasets_for: dict[str, QuerySet],
+    listed: QuerySet | None = None,
+    sharing: frozenset[str] = frozenset(),
+) -> dict[str, list]:
     """Projects, annotators and tags present in the rows matching the *other* filters.
 
     ``tasks_for`` maps each facet to the tasks filtered by everything except that facet;
     ``datasets_for`` to the datasets those filters allow (project and tags are properties of
-    a dataset). Checking the dataset first keeps the per-value ``EXISTS`` from walking all
-    tasks of a project or dataset that the filters exclude anyway.
+    a dataset).
+
+    Two plans give the same answer. Each candidate project, annotator or dataset can be
+    probed with ``EXISTS``, which stops at its first matching task: cheap when matches are
+    common, but a value with no match walks all its tasks, so selective filters (a small
+    project, a search) make this slow. The facets in ``sharing`` (whose own filter is not
+    in use) read exactly the listed rows; when those are few (``listed`` is given: at most
+    ``DISTINCT_FACET_ROWS``), one pass over them collecting the distinct (project,
+    annotator, dataset) triples serves all of them, and names are looked up by id.
     """
-    projects = (
-        Job.objects.filter(Exists(datasets_for["projects"].filter(job_id=OuterRef("pk"))))
-        .filter(Exists(tasks_for["projects"].filter(job_id=OuterRef("pk"))))
-        .order_by("title", "id")
-        .values("id", "title")
-    )
-    annotators = (
-        Annotator.objects.filter(
+    triples = None
+    if listed is not None and sharing:
+        triples = list(
+            listed.order_by().values_list("job_id", "annotator_id", "dataset_id").distinct()
+        )
+    if triples is not None and "projects" in sharing:
+        projects = Job.objects.filter(pk__in={t[0] for t in triples})
+    else:
+        # Probed dataset by dataset: a project's matching tasks sit in a few of its
+        # datasets, and the dataset-led indexes reach them directly.
+        tasks_in_dataset = tasks_for["projects"].filter(
+            dataset_id=OuterRef("pk"), job_id=OuterRef(OuterRef("pk"))
+        )
+        projects = Job.objects.filter(
+            Exists(datasets_for["projects"].filter(Exists(tasks_in_dataset), job_id=OuterRef("pk")))
+        )
+    if triples is not None and "annotators" in sharing:
+        annotators = Annotator.objects.filter(pk__in={t[1] for t in triples})
+    else:
+        annotators = Annotator.objects.filter(
             Exists(tasks_for["annotators"].filter(annotator_id=OuterRef("pk")))
         )
-        .order_by("name", "id")
-        .values("id", "name")
-    )
-    datasets_in_rows = (
-        datasets_for["tags"]
-        .filter(Exists(tasks_for["tags"].filter(dataset_id=OuterRef("pk"))))
-        .values("pk")
-    )
+    if triples is not None and "tags" in sharing:
+        datasets_in_rows = {t[2] for t in triples}
+    else:
+        datasets_in_rows = (
+            datasets_for["tags"]
+            .filter(Exists(tasks_for["tags"].filter(dataset_id=OuterRef("pk"))))
+            .values("pk")
+        )
     tags = (
         Tag.objects.filter(
             Exists(
@@ -224,4 +292,8 @@ def facets(tasks_for: dict[str, QuerySet], datasets_for: dict[str, QuerySet]) ->
         .order_by("name")
         .values_list("name", flat=True)
     )
-    return {"projects": list(projects), "annotators": list(annotators), "tags": list(tags)}
+    return {
+        "projects": list(projects.order_by("title", "id").values("id", "title")),
+        "annotators": list(annotators.order_by("name", "id").values("id", "name")),
+        "tags": list(tags),
+    }

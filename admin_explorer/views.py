@@ -58,14 +58,14 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
         last_page = max(1, math.ceil(count / page_size))
         if page > last_page:
             raise ValidationError({"page": [f"Page {page} is past the last page ({last_page})."]})
-        results = selectors.page_rows(tasks, (page - 1) * page_size, page_size)
+        results = selectors.page_rows(tasks, (page - 1) * page_size, page_size, count)
         return Response(
             {
                 "count": count,
                 "page": page,
                 "page_size": page_size,
                 "results": results,
-                "facets": query.facets(),
+                "facets": query.facets(count),
             }
         )
 
@@ -117,8 +117,8 @@ class ExportView(APIView):
             raise ValidationError(exc.errors) from None
         fmt = query.options["format"]
         content_type, writer = EXPORT_FORMATS[fmt]
-        tags = selectors.tags_by_dataset()  # one small query: bounded by datasets, not rows
-        response = StreamingHttpResponse(writer(query.tasks(), tags), content_type=content_type)
+        labels = export.Labels()  # small queries: bounded by projects/datasets/annotators
+        response = StreamingHttpResponse(writer(query.tasks(), labels), content_type=content_type)
         stamp = timezone.localtime().strftime("%Y-%m-%d_%H%M%S")
         response["Content-Disposition"] = f'attachment; filename="annotation-tasks-{stamp}.{fmt}"'
         response["Cache-Control"] = "no-store"

@@ -76,7 +76,7 @@ def run_worker(args) -> dict:
     from admin_explorer.models import AnnotationTask, Annotator
     from interviews.models import Job
 
-    result: dict = {"backend": connection.vendor}
+    result: dict = {"backend": connection.vendor, "load_start": os.getloadavg()}
     call_command("migrate", verbosity=0)
     started = time.monotonic()
     seeding.seed(args.tasks, seed_value=1)
@@ -159,6 +159,7 @@ def run_worker(args) -> dict:
     result["export"] = export_through_daphne(args.tasks)
     if connection.vendor == "postgresql":
         result["copy"] = postgres_copy()
+    result["load_end"] = os.getloadavg()
     return result
 
 
@@ -352,6 +353,13 @@ def report(results: list[dict], tasks: int) -> None:
             print(
                 f"{figure:<44} {goal:>14} {measured:>14}  {mark(ok) if goal not in ('-', 'comparison') else ''}"
             )
+    print(f"\nmachine: {os.cpu_count()} CPUs; load average (1/5/15 min) at start and end:")
+    for r in results:
+        start, end = r["load_start"], r["load_end"]
+        print(
+            f"  [{r['backend']}] {start[0]:.2f}/{start[1]:.2f}/{start[2]:.2f} -> "
+            f"{end[0]:.2f}/{end[1]:.2f}/{end[2]:.2f}"
+        )
     for r in results:
         print(f"\n[{r['backend']}] per call (p50 / p95 ms, rows matched)")
         for c in r["calls"]:
