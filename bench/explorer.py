@@ -366,9 +366,18 @@ def report(results: list[dict], tasks: int) -> None:
             print(f"  {c['label']:<42} {c['p50']:8.1f} {c['p95']:8.1f}  {c['count']:>9,}")
         s = r["slowest"]
         print(
-            f"\n[{r['backend']}] slowest call: {s['label']}; its slowest query ({s['ms']:.1f} ms):\n  {s['sql']}"
+            f"\n[{r['backend']}] slowest call: {s['label']}; its slowest query ({s['ms']:.1f} ms):\n  {_shorten(s['sql'])}"
         )
-        print("  plan:\n    " + s["plan"].replace("\n", "\n    "))
+        print("  plan:\n    " + _shorten(s["plan"], 4000).replace("\n", "\n    "))
+
+
+def _shorten(text: str, limit: int = 600) -> str:
+    """Long IN (...) lists make the SQL unreadable; keep the start and the end."""
+    lines = [
+        line if len(line) <= limit else line[: limit // 2] + " … " + line[-limit // 4 :]
+        for line in text.splitlines()
+    ]
+    return "\n".join(lines)
 
 
 def main() -> None:
