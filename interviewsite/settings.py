@@ -116,22 +116,23 @@ ASGI_APPLICATION = "interviewsite.asgi.application"
 # --- Database -------------------------------------------------------------
 VAR_DIR = Path(os.environ.get("VAR_DIR", BASE_DIR / "var"))
 DATABASE_URL = os.environ.get("DATABASE_URL", "").strip()
+# daphne and the export worker write to one SQLite file at once. WAL lets readers
+# run beside the writer, IMMEDIATE takes the write lock up front instead of failing
+# mid-transaction, and the timeout makes a second writer wait rather than error.
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 else:
     DATABASES = {
-        "default": {
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": VAR_DIR / "db.sqlite3",
-            "OPTIONS": {
-                # WAL lets the export worker read while daphne writes; IMMEDIATE
-                # takes the write lock up front instead of failing mid-transaction.
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-                "transaction_mode": "IMMEDIATE",
-                "timeout": 20,
-            },
-        }
+        "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": VAR_DIR / "db.sqlite3"}
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", None)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DB_POOL", True):
     # Under ASGI every request runs in its own thread, so persistent connections
     # (CONN_MAX_AGE) would leak; psycopg's pool reuses connections safely instead.
@@ -140,9 +141,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
         "max_size": env_int("DB_POOL_MAX_SIZE", 20),
         "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
     }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("TEST", {})
-    DATABASES["default"]["TEST"].setdefault("NAME", None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
