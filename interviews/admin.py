@@ -27,7 +27,7 @@ class CandidateAdmin(admin.ModelAdmin):
 class TranscriptInline(admin.TabularInline):
     model = TranscriptEntry
     extra = 0
-    fields = ["start_seconds", "end_seconds", "role", "text", "provider_item_id"]
+    fields = ["starts", "ends", "role", "text", "provider_item_id"]
     readonly_fields = fields
     can_delete = False
     ordering = ["start_seconds", "created_at", "id"]
@@ -35,9 +35,28 @@ class TranscriptInline(admin.TabularInline):
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    @admin.display(description="Start", ordering="start_seconds")
+    def starts(self, entry: TranscriptEntry) -> str:
+        return _clock(entry.start_seconds)
+
+    @admin.display(description="End", ordering="end_seconds")
+    def ends(self, entry: TranscriptEntry) -> str:
+        return _clock(entry.end_seconds)
+
+
+def _clock(seconds: float | None) -> str:
+    """Seconds on the interview timeline as m:ss.ss, the way the players show time."""
+    if seconds is None:
+        return "–"
+    minutes, rest = divmod(max(seconds, 0.0), 60)
+    return f"{int(minutes)}:{rest:05.2f}"
+
 
 @admin.register(Interview)
 class InterviewAdmin(admin.ModelAdmin):
+    class Media:
+        css = {"all": ["interviews/admin.css"]}
+
     list_display = ["id", "candidate", "job", "status", "started_at", "ended_at", "created_at"]
     list_filter = ["status", "job"]
     search_fields = ["candidate__name", "candidate__email", "job__title"]

@@ -22,6 +22,10 @@ RECORDING_FIELDS = ["recording_players", "export_state", "timeline_picture"]
 class RecordingInterviewAdmin(InterviewAdmin):
     readonly_fields = [*InterviewAdmin.readonly_fields, *RECORDING_FIELDS]
 
+    class Media:
+        # Lets the timeline picture and players take the row's width instead of overflowing it.
+        css = {"all": ["media_export/admin.css"]}
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = list(super().get_fieldsets(request, obj))
         # Keep the recording fields together in their own section.

@@ -133,6 +133,7 @@ def render_svg(summary: dict | None) -> str:
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="interview-timeline" '
         f'width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
+        f'preserveAspectRatio="xMinYMin meet" '
         f'role="img" aria-label="Interview timeline">',
         "<style>text{font:11px sans-serif;fill:#333}</style>",
         f'<text x="4" y="{MIC_Y + 15}">Candidate</text>',
