@@ -95,9 +95,17 @@ class AnnotationTask(models.Model):
             models.Index(fields=["created_at", "id"], name="task_created_idx"),
             models.Index(fields=["updated_at", "id"], name="task_updated_idx"),
             models.Index(fields=["name", "id"], name="task_name_idx"),
-            # Composites for the common "filter by X, newest first" paths.
-            models.Index(fields=["job", "created_at", "id"], name="task_job_created_idx"),
-            models.Index(fields=["annotator", "created_at", "id"], name="task_annot_created_idx"),
+            # Composites for the common "filter by X, newest first" paths. The project and
+            # annotator ones carry the other two facet columns, so the facets of a filtered
+            # list are read from the index alone.
+            models.Index(
+                fields=["job", "created_at", "id", "annotator", "dataset"],
+                name="task_job_created_cover_idx",
+            ),
+            models.Index(
+                fields=["annotator", "created_at", "id", "job", "dataset"],
+                name="task_annot_created_cover_idx",
+            ),
             models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),
             models.Index(fields=["dataset", "created_at", "id"], name="task_dataset_created_idx"),
             # Tag filters become dataset id lists; with status and a date range on top, this
@@ -118,3 +126,50 @@ class AnnotationTask(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class FullTextMatch(models.Lookup):
+    """``column MATCH query``: how an SQLite FTS5 table is asked to use its index."""
+
+    lookup_name = "match"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class FullTextField(models.TextField):
+    """A column of an FTS5 table; supports ``__match``."""
+
+
+FullTextField.register_lookup(FullTextMatch)
+
+
+class TaskNameIndex(models.Model):
+    """SQLite only: the FTS5 trigram index over task names that migration 0004 creates.
+
+    Finds the tasks whose name contains a string of three or more characters without
+    reading every name (PostgreSQL gets the same from a pg_trgm index in migration 0002).
+    """
+
+    task = models.OneToOneField(
+        AnnotationTask,
+        primary_key=True,
+        db_column="rowid",
+        on_delete=models.DO_NOTHING,
+        related_name="+",
+    )
+    name = FullTextField()
+
+    class Meta:
+        managed = False
+        db_table = "admin_explorer_task_name_fts"
+
+    def __str__(self) -> str:
+        return self.name
+
+    @staticmethod
+    def phrase(text: str) -> str:
+        """``text`` as one FTS5 phrase: with the trigram tokenizer, a case-insensitive substring."""
+        return '"' + text.replace('"', '""') + '"'

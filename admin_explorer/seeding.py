@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from interviews.models import Job
 
+from . import fulltext
 from .models import AnnotationTask, Annotator, Dataset, Tag
 
 PROJECT_TITLES = [
@@ -237,6 +238,9 @@ def _insert_tasks(rows: list[tuple]) -> None:
             for row in rows
         ]
         placeholders = ", ".join(["%s"] * len(TASK_COLUMNS))
-        cursor.executemany(
-            f"INSERT INTO {table} ({', '.join(TASK_COLUMNS)}) VALUES ({placeholders})", adapted
+        fulltext.bulk_insert(
+            cursor,
+            lambda: cursor.executemany(
+                f"INSERT INTO {table} ({', '.join(TASK_COLUMNS)}) VALUES ({placeholders})", adapted
+            ),
         )

@@ -8,11 +8,12 @@ with the number of rows.
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from interviews.models import Job
 
-from .models import AnnotationTask, Annotator, Dataset, Tag
+from .models import AnnotationTask, Annotator, Dataset, Tag, TaskNameIndex
 
 DatasetTag = Dataset.tags.through
 
@@ -115,16 +116,12 @@ def search_matches(text: str) -> dict[str, list[int] | None]:
 
     The small tables are searched up front, so the task query gets literal id lists, which
     an index can serve (``IN (subquery)`` inside an ``OR`` forces a scan on PostgreSQL).
-    Task names are searched once too (a trigram index on PostgreSQL, a scan on SQLite):
-    every query of a request (count, page, three facets) then probes ids instead of
-    matching names again. ``"id"`` is None when too many names match for an id list; the
-    name is then matched in each query.
+    Task names are searched once too, through a trigram index on either database: every
+    query of a request (count, page, three facets) then probes ids instead of matching
+    names again. ``"id"`` is None when too many names match for an id list; the name is
+    then matched in each query.
     """
-    name_ids = list(
-        AnnotationTask.objects.filter(name__icontains=text)
-        .order_by()
-        .values_list("pk", flat=True)[: SEARCH_NAME_IDS + 1]
-    )
+    name_ids = list(task_ids_with_name(text)[: SEARCH_NAME_IDS + 1])
     return {
         "id": name_ids if len(name_ids) <= SEARCH_NAME_IDS else None,
         "job_id": list(Job.objects.filter(title__icontains=text).values_list("pk", flat=True)),
@@ -137,6 +134,29 @@ def search_matches(text: str) -> dict[str, list[int] | None]:
     }
 
 
+def task_ids_with_name(text: str) -> QuerySet:
+    """Ids of the tasks whose name contains ``text``, in no particular order.
+
+    On SQLite, texts of three or more characters go through the FTS5 trigram table, since
+    ``LIKE ... ESCAPE`` cannot use an index there; shorter ones (no trigram) are matched
+    name by name, as on PostgreSQL, whose trigram index serves ``icontains`` directly.
+    """
+    if connection.vendor == "sqlite" and len(text) >= 3:
+        return TaskNameIndex.objects.filter(name__match=TaskNameIndex.phrase(text)).values_list(
+            "task_id", flat=True
+        )
+    return (
+        AnnotationTask.objects.filter(name__icontains=text).order_by().values_list("pk", flat=True)
+    )
+
+
+def name_contains(text: str) -> Q:
+    """The task-name condition for when too many names match to list their ids."""
+    if connection.vendor == "sqlite" and len(text) >= 3:
+        return Q(pk__in=task_ids_with_name(text))
+    return Q(name__icontains=text)
+
+
 def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> QuerySet:
     """Case-insensitive substring over task name and the project, dataset and annotator titles."""
     text = text.strip()
@@ -145,7 +165,7 @@ def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> Query
     matches = search_matches(text) if matches is None else matches
     condition = Q(pk__in=[])  # matches nothing; OR-ed with the real conditions below
     if matches["id"] is None:
-        condition = Q(name__icontains=text)
+        condition = name_contains(text)
     for field, ids in matches.items():
         if ids:
             condition |= Q(**{f"{field}__in": ids})

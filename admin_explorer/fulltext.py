@@ -1,0 +1,58 @@
+"""SQLite's FTS5 trigram index over task names (PostgreSQL uses pg_trgm instead).
+
+An external-content FTS5 table holds only the index; the names stay in the task table and
+triggers keep the index in step. Migration 0004 creates it; bulk loads go through
+``bulk_insert`` so a million rows are indexed in one pass, not one trigger call each.
+"""
+
+from django.db import connection
+
+TABLE = "admin_explorer_task_name_fts"
+TASKS = "admin_explorer_annotationtask"
+
+CREATE_TABLE = (
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {TABLE} USING fts5("
+    f"name, content='{TASKS}', content_rowid='id', tokenize='trigram')"
+)
+INSERT_TRIGGER = (
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_insert AFTER INSERT ON {TASKS} BEGIN "
+    f"INSERT INTO {TABLE}(rowid, name) VALUES (new.id, new.name); END"
+)
+OTHER_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON {TASKS} BEGIN "
+    f"INSERT INTO {TABLE}({TABLE}, rowid, name) VALUES ('delete', old.id, old.name); END",
+    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_update AFTER UPDATE OF name ON {TASKS} BEGIN "
+    f"INSERT INTO {TABLE}({TABLE}, rowid, name) VALUES ('delete', old.id, old.name); "
+    f"INSERT INTO {TABLE}(rowid, name) VALUES (new.id, new.name); END",
+]
+CREATE = [
+    CREATE_TABLE,
+    INSERT_TRIGGER,
+    *OTHER_TRIGGERS,
+    f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')",
+]
+DROP = [
+    f"DROP TRIGGER IF EXISTS {TABLE}_insert",
+    f"DROP TRIGGER IF EXISTS {TABLE}_delete",
+    f"DROP TRIGGER IF EXISTS {TABLE}_update",
+    f"DROP TABLE IF EXISTS {TABLE}",
+]
+
+
+def bulk_insert(cursor, insert_rows) -> None:
+    """Run ``insert_rows()`` (new tasks only) and index their names in one statement.
+
+    Call inside a transaction: the insert trigger is dropped and recreated within it, so a
+    failure rolls the trigger back too and the index never misses a row.
+    """
+    if connection.vendor != "sqlite":
+        insert_rows()
+        return
+    cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TASKS}")
+    (last_id,) = cursor.fetchone()
+    cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_insert")
+    insert_rows()
+    cursor.execute(
+        f"INSERT INTO {TABLE}(rowid, name) SELECT id, name FROM {TASKS} WHERE id > %s", [last_id]
+    )
+    cursor.execute(INSERT_TRIGGER)

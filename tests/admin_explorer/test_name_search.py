@@ -1,0 +1,101 @@
+"""Task-name search through the trigram indexes answers like a plain substring match.
+
+On SQLite the names are looked up in an FTS5 table kept in step by triggers; on PostgreSQL
+a pg_trgm index serves ``icontains``. Either way the rows must be those whose name contains
+the text, whatever was inserted, renamed or deleted since, and whatever characters it holds.
+"""
+
+import pytest
+from django.db import connection
+
+from admin_explorer import selectors
+from admin_explorer.models import AnnotationTask
+
+from .conftest import all_ids
+
+
+def matching(text: str) -> set[int]:
+    return {
+        pk
+        for pk, name in AnnotationTask.objects.values_list("pk", "name")
+        if text.lower() in name.lower()
+    }
+
+
+def searched(client, text: str) -> set[int]:
+    return set(all_ids(client, search=text))
+
+
+def test_the_index_follows_inserts_renames_and_deletes(staff_client, world):
+    template = world.tasks[0]
+    task = AnnotationTask.objects.create(
+        job=template.job, dataset=template.dataset, annotator=template.annotator, name="Ptarmigan 7"
+    )
+    assert task.pk in searched(staff_client, "tarmig")
+
+    task.name = "Quetzal 7"
+    task.save()
+    assert task.pk not in searched(staff_client, "tarmig")
+    assert task.pk in searched(staff_client, "QUETZ")
+
+    AnnotationTask.objects.filter(name__startswith="Lynx").update(name="Lynxes renamed")
+    assert searched(staff_client, "xes ren") == matching("xes ren") != set()
+
+    task.delete()
+    assert searched(staff_client, "quetz") == set()
+
+
+@pytest.mark.parametrize("text", ['50% "done"', "a_b", '"', "o\\p", "100%", "it's"])
+def test_special_characters_are_matched_literally(staff_client, world, text):
+    template = world.tasks[0]
+    for name in ['Report 50% "done" here', "a_b and aXb", "o\\p", "100%", "it's", "plain"]:
+        AnnotationTask.objects.create(
+            job=template.job, dataset=template.dataset, annotator=template.annotator, name=name
+        )
+    expected = matching(text)
+    assert expected, "the fixture must contain a match"
+    assert searched(staff_client, text) == expected
+
+
+@pytest.mark.parametrize("text", ["ly", "x", "lynx", "ARTEN", "zephyrtask", "nomatchatall"])
+def test_short_and_long_texts_agree_with_a_substring_match(staff_client, world, text):
+    expected = matching(text) | {
+        t.pk
+        for t in world.tasks
+        if any(text.lower() in v.lower() for v in (t.job.title, t.dataset.title, t.annotator.name))
+    }
+    assert searched(staff_client, text) == expected
+
+
+def test_sqlite_searches_three_characters_or_more_through_the_fts_table(world):
+    if connection.vendor != "sqlite":
+        pytest.skip("the FTS5 table exists on SQLite only; PostgreSQL uses pg_trgm")
+    long_sql = str(selectors.task_ids_with_name("lynx").query)
+    short_sql = str(selectors.task_ids_with_name("ly").query)
+    assert "MATCH" in long_sql and "admin_explorer_task_name_fts" in long_sql
+    assert "LIKE" in short_sql
+
+
+def test_seeded_tasks_are_all_findable_by_name(db):
+    from admin_explorer import seeding
+
+    seeding.seed(600, seed_value=3)
+    for text in ["intent", "abel", "Check translation 1"]:
+        assert set(selectors.task_ids_with_name(text)) == matching(text) != set()
+
+
+def test_a_failed_bulk_insert_keeps_the_insert_trigger(world):
+    from django.db import transaction
+
+    from admin_explorer import fulltext
+
+    def failing_insert():
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:
+        fulltext.bulk_insert(cursor, failing_insert)
+    template = world.tasks[0]
+    task = AnnotationTask.objects.create(
+        job=template.job, dataset=template.dataset, annotator=template.annotator, name="Wagtail"
+    )
+    assert list(selectors.task_ids_with_name("wagtail")) == [task.pk]
