@@ -57,6 +57,29 @@ def probe(path: Path | str) -> dict:
     return json.loads(proc.stdout)
 
 
+def first_audio_frame(path: Path | str) -> float:
+    """Where the container puts the first decoded audio sample (s), by ffprobe."""
+    cmd = [
+        _tool("ffprobe"),
+        "-v",
+        "error",
+        "-select_streams",
+        "a",
+        "-show_frames",
+        "-read_intervals",
+        "%+#1",
+        "-show_entries",
+        "frame=pts_time",
+        "-of",
+        "csv=p=0",
+        str(path),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, check=False, text=True)
+    if proc.returncode != 0 or not proc.stdout.split():
+        raise AnalysisError(f"ffprobe found no audio frame in {path}: {proc.stderr}")
+    return float(proc.stdout.split()[0])
+
+
 def streams_of(info: dict, kind: str) -> list[dict]:
     return [s for s in info.get("streams", []) if s.get("codec_type") == kind]
 

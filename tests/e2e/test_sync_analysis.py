@@ -137,27 +137,8 @@ def test_decode_audio_keeps_a_late_audio_start_in_webm(tmp_path):
         check=True,
     )
     # The container's own word on where the first decoded audio sample sits.
-    first_frame = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "a",
-            "-show_frames",
-            "-read_intervals",
-            "%+#1",
-            "-show_entries",
-            "frame=pts_time",
-            "-of",
-            "csv=p=0",
-            str(out),
-        ],
-        capture_output=True,
-        check=True,
-        text=True,
-    ).stdout.split()[0]
-    assert float(first_frame) > 0.03
+    first_frame = sa.first_audio_frame(out)
+    assert first_frame > 0.03
     found = sa.find_markers(sa.decode_audio(out), sa.chirp(SR), threshold=0.8)
     assert len(found) == 1
     assert found[0].seconds == pytest.approx(1.0 + float(first_frame), abs=0.0006)

@@ -47,30 +47,6 @@ def shift(track: np.ndarray, seconds: float, length: int) -> np.ndarray:
     return out
 
 
-def first_audio_frame(path) -> float:
-    out = subprocess.run(
-        [
-            "ffprobe",
-            "-v",
-            "error",
-            "-select_streams",
-            "a",
-            "-show_frames",
-            "-read_intervals",
-            "%+#1",
-            "-show_entries",
-            "frame=pts_time",
-            "-of",
-            "csv=p=0",
-            str(path),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    return float(out.split()[0])
-
-
 def encode(path, audio_wav, codec_args, duration):
     subprocess.run(
         [
@@ -115,7 +91,7 @@ def planted(tmp_path_factory):
     sa.write_wav(tmp / "rec.wav", rec_audio, SR)
     upload = tmp / "upload.webm"
     encode(upload, tmp / "rec.wav", ["-c:v", "libvpx", "-c:a", "libopus"], 14)
-    zero = VIDEO_ZERO - (first_audio_frame(upload) - sa.stream_start(sa.probe(upload), "video"))
+    zero = VIDEO_ZERO - (sa.first_audio_frame(upload) - sa.stream_start(sa.probe(upload), "video"))
 
     wire = WireLog()
     # Mic chunks as the page sent them: 100 ms each, client times 1.0 .. 15.0 s.
