@@ -221,13 +221,13 @@ def admin_screens(context, server, shots: Screens, interview_id: int, superuser)
     found["explorer_status"] = response.status if response else None
     if response and response.ok:
         page.wait_for_load_state("networkidle")
-        found.update(explorer_filtered(page))
+        found.update(explorer_filtered(page, shots))
         shots.take("06-data-explorer", page=page, full_page=False)
     page.close()
     return found
 
 
-def explorer_filtered(page) -> dict:
+def explorer_filtered(page, shots=None) -> dict:
     """Filter the explorer by one status and open the date-range calendar."""
     done = {}
     page.wait_for_function(
@@ -235,6 +235,8 @@ def explorer_filtered(page) -> dict:
         timeout=15_000,
     )
     done["unfiltered"] = page.inner_text("#result-count")
+    if shots:
+        shots.take("06a-data-explorer-full", page=page)
     chip = page.locator("label", has=page.get_by_role("checkbox", name="Approved"))
     if chip.count():
         chip.first.click()  # the styled label covers its checkbox
