@@ -96,14 +96,14 @@ class AnnotationTask(models.Model):
             models.Index(fields=["updated_at", "id"], name="task_updated_idx"),
             models.Index(fields=["name", "id"], name="task_name_idx"),
             # Composites for the common "filter by X, newest first" paths. The project and
-            # annotator ones carry the other two facet columns, so the facets of a filtered
-            # list are read from the index alone.
+            # annotator ones carry the other two facet columns and the rating, so the facets
+            # of such a list, and its sort by rating, are read from the index alone.
             models.Index(
-                fields=["job", "created_at", "id", "annotator", "dataset"],
+                fields=["job", "created_at", "id", "annotator", "dataset", "quality_rating"],
                 name="task_job_created_cover_idx",
             ),
             models.Index(
-                fields=["annotator", "created_at", "id", "job", "dataset"],
+                fields=["annotator", "created_at", "id", "job", "dataset", "quality_rating"],
                 name="task_annot_created_cover_idx",
             ),
             models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),

@@ -21,10 +21,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='annotationtask',
-            index=models.Index(fields=['job', 'created_at', 'id', 'annotator', 'dataset'], name='task_job_created_cover_idx'),
+            index=models.Index(fields=['job', 'created_at', 'id', 'annotator', 'dataset', 'quality_rating'], name='task_job_created_cover_idx'),
         ),
         migrations.AddIndex(
             model_name='annotationtask',
-            index=models.Index(fields=['annotator', 'created_at', 'id', 'job', 'dataset'], name='task_annot_created_cover_idx'),
+            index=models.Index(fields=['annotator', 'created_at', 'id', 'job', 'dataset', 'quality_rating'], name='task_annot_created_cover_idx'),
         ),
     ]
