@@ -13,6 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from interviews.models import Job
 
+from .lookups import in_list
 from .models import AnnotationTask, Annotator, Dataset, Tag, TaskNameIndex
 
 DatasetTag = Dataset.tags.through
@@ -168,7 +169,7 @@ def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> Query
         condition = name_contains(text)
     for field, ids in matches.items():
         if ids:
-            condition |= Q(**{f"{field}__in": ids})
+            condition |= in_list(field, ids)
     return qs.filter(condition)
 
 
@@ -279,7 +280,7 @@ def facets(
             listed.order_by().values_list("job_id", "annotator_id", "dataset_id").distinct()
         )
     if triples is not None and "projects" in sharing:
-        projects = Job.objects.filter(pk__in={t[0] for t in triples})
+        projects = Job.objects.filter(in_list("pk", {t[0] for t in triples}))
     else:
         # Probed dataset by dataset: a project's matching tasks sit in a few of its
         # datasets, and the dataset-led indexes reach them directly.
@@ -290,7 +291,7 @@ def facets(
             Exists(datasets_for["projects"].filter(Exists(tasks_in_dataset), job_id=OuterRef("pk")))
         )
     if triples is not None and "annotators" in sharing:
-        annotators = Annotator.objects.filter(pk__in={t[1] for t in triples})
+        annotators = Annotator.objects.filter(in_list("pk", {t[1] for t in triples}))
     else:
         annotators = Annotator.objects.filter(
             Exists(tasks_for["annotators"].filter(annotator_id=OuterRef("pk")))

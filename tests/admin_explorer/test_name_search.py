@@ -102,3 +102,18 @@ def test_a_failed_bulk_insert_keeps_the_insert_trigger(world):
         job=template.job, dataset=template.dataset, annotator=template.annotator, name="Wagtail"
     )
     assert list(selectors.task_ids_with_name("wagtail")) == [task.pk]
+
+
+def test_matched_ids_travel_as_one_array_on_postgresql(staff_client, world):
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        body = staff_client.get("/api/admin/data", {"search": "ynx"}).json()
+    assert body["count"] == len(matching("ynx"))
+    task_queries = [
+        q["sql"] for q in captured.captured_queries if "admin_explorer_annotationtask" in q["sql"]
+    ]
+    if connection.vendor == "postgresql":
+        assert any("= ANY(" in sql for sql in task_queries)
+    else:
+        assert not any("= ANY(" in sql for sql in task_queries)
