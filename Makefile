@@ -35,8 +35,9 @@ run: deps
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py prepare_demo --base-url http://$(HOST):$(PORT)
 	DEBUG=1 $(PY) manage.py seed_explorer --tasks 2000 --seed 1 --if-empty
-	@set -m; trap 'kill 0' EXIT INT TERM; \
-	  DEBUG=1 $(PY) manage.py run_export_worker & \
+	@# Ctrl+C stops daphne; the worker (which ignores SIGINT in the background) is stopped here.
+	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	  DEBUG=1 $(PY) manage.py run_export_worker & worker=$$!; \
 	  DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) interviewsite.asgi:application
 
 test: dev-deps test-js
