@@ -117,3 +117,34 @@ def test_matched_ids_travel_as_one_array_on_postgresql(staff_client, world):
         assert any("= ANY(" in sql for sql in task_queries)
     else:
         assert not any("= ANY(" in sql for sql in task_queries)
+
+
+def test_rebuild_name_index_picks_up_rows_written_around_the_triggers(world):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from admin_explorer import fulltext
+
+    template = world.tasks[0]
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER {fulltext.TABLE}_insert")
+            task = AnnotationTask.objects.create(
+                job=template.job,
+                dataset=template.dataset,
+                annotator=template.annotator,
+                name="Hoopoe",
+            )
+            cursor.execute(fulltext.INSERT_TRIGGER)
+        assert list(selectors.task_ids_with_name("hoopoe")) == []
+    else:
+        task = AnnotationTask.objects.create(
+            job=template.job, dataset=template.dataset, annotator=template.annotator, name="Hoopoe"
+        )
+    out = StringIO()
+    call_command("rebuild_name_index", stdout=out)
+    assert list(selectors.task_ids_with_name("hoopoe")) == [task.pk]
+    assert (
+        "Rebuilt the name index over" if connection.vendor == "sqlite" else "Nothing to do"
+    ) in out.getvalue()
