@@ -19,7 +19,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -174,51 +173,22 @@ def percentile(samples: list[float], pct: float) -> float:
 
 
 def export_through_daphne(rows: int) -> dict:
-    from daphne_server import Daphne, staff_session
-
-    from admin_explorer.procstat import reset_peak, rss_bytes
+    from daphne_server import Daphne, download_watching_memory, staff_session
 
     env = dict(os.environ)
     session = staff_session(env)
     with Daphne(env) as server:
-        pid = server.proc.pid
-        server.get("/api/admin/data", session)
-        server.get("/api/admin/data/export?format=csv&search=Kofi%20Almeida", session)
-        time.sleep(0.3)
-        baseline = rss_bytes(pid)
-        peak_reset = reset_peak(pid)
-        samples = [baseline]
-        done = threading.Event()
-
-        def sample():
-            while not done.is_set():
-                samples.append(rss_bytes(pid))
-                time.sleep(0.05)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        lines = 0
-
-        def count(chunk):
-            nonlocal lines
-            lines += chunk.count(b"\n")
-
-        t0 = time.monotonic()
-        status, _headers, size, first = server.get(
-            "/api/admin/data/export?format=csv", session, count
+        run = download_watching_memory(
+            server, session, "/api/admin/data/export?format=csv", interval=0.05
         )
-        seconds = time.monotonic() - t0
-        done.set()
-        sampler.join()
-        peak = max(max(samples), rss_bytes(pid, "VmHWM") if peak_reset else 0)
-    assert status == 200 and lines == rows + 1, (status, lines)
+    assert run.status == 200 and run.lines == rows + 1, (run.status, run.lines)
     return {
         "rows": rows,
-        "seconds": seconds,
-        "rows_s": rows / seconds,
-        "mb": size / MB,
-        "first_byte_s": first,
-        "rss_growth_mb": (peak - baseline) / MB,
+        "seconds": run.seconds,
+        "rows_s": rows / run.seconds,
+        "mb": run.size / MB,
+        "first_byte_s": run.first_byte,
+        "rss_growth_mb": run.rss_growth / MB,
     }
 
 

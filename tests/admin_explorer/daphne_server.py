@@ -6,8 +6,10 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -127,3 +129,58 @@ class Daphne:
                 on_chunk(chunk)
         conn.close()
         return response.status, dict(response.getheaders()), size, first or 0.0
+
+
+@dataclass
+class Download:
+    status: int
+    headers: dict
+    size: int
+    first_byte: float
+    seconds: float
+    lines: int
+    rss_growth: int
+
+
+def download_watching_memory(
+    server: Daphne, session: str, path: str, interval: float = 0.02
+) -> Download:
+    """GET ``path`` from a warmed-up server, counting lines and sampling the server's RSS.
+
+    Growth is the peak over the download (sampled, and the kernel's high-water mark where
+    it can be reset) minus the resident size just before it.
+    """
+    from admin_explorer.procstat import reset_peak, rss_bytes
+
+    pid = server.proc.pid
+    # Warm up: imports, connections and the first query plan are not growth.
+    assert server.get("/api/admin/data", session)[0] == 200
+    assert server.get("/api/admin/data/export?format=csv&search=Kofi", session)[0] == 200
+    time.sleep(0.3)
+    baseline = rss_bytes(pid)
+    peak_reset = reset_peak(pid)
+    samples = [baseline]
+    done = threading.Event()
+
+    def sample():
+        while not done.is_set():
+            samples.append(rss_bytes(pid))
+            time.sleep(interval)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    lines = 0
+
+    def count(chunk: bytes) -> None:
+        nonlocal lines
+        lines += chunk.count(b"\n")
+
+    started = time.monotonic()
+    try:
+        status, headers, size, first_byte = server.get(path, session, count)
+        seconds = time.monotonic() - started
+    finally:
+        done.set()
+        sampler.join()
+    peak = max(max(samples), rss_bytes(pid, "VmHWM") if peak_reset else 0)
+    return Download(status, headers, size, first_byte, seconds, lines, peak - baseline)
