@@ -25,12 +25,9 @@ OTHER_TRIGGERS = [
     f"INSERT INTO {TABLE}({TABLE}, rowid, name) VALUES ('delete', old.id, old.name); "
     f"INSERT INTO {TABLE}(rowid, name) VALUES (new.id, new.name); END",
 ]
-CREATE = [
-    CREATE_TABLE,
-    INSERT_TRIGGER,
-    *OTHER_TRIGGERS,
-    f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')",
-]
+REBUILD = f"INSERT INTO {TABLE}({TABLE}) VALUES ('rebuild')"
+CHECK = f"INSERT INTO {TABLE}({TABLE}, rank) VALUES ('integrity-check', 1)"
+CREATE = [CREATE_TABLE, INSERT_TRIGGER, *OTHER_TRIGGERS, REBUILD]
 DROP = [
     f"DROP TRIGGER IF EXISTS {TABLE}_insert",
     f"DROP TRIGGER IF EXISTS {TABLE}_delete",

@@ -135,6 +135,11 @@ def search_matches(text: str) -> dict[str, list[int] | None]:
     }
 
 
+def _in_name_index(text: str) -> bool:
+    """Whether SQLite's FTS5 trigram table can answer a search for ``text`` (3+ characters)."""
+    return connection.vendor == "sqlite" and len(text) >= 3
+
+
 def task_ids_with_name(text: str) -> QuerySet:
     """Ids of the tasks whose name contains ``text``, in no particular order.
 
@@ -142,7 +147,7 @@ def task_ids_with_name(text: str) -> QuerySet:
     ``LIKE ... ESCAPE`` cannot use an index there; shorter ones (no trigram) are matched
     name by name, as on PostgreSQL, whose trigram index serves ``icontains`` directly.
     """
-    if connection.vendor == "sqlite" and len(text) >= 3:
+    if _in_name_index(text):
         return TaskNameIndex.objects.filter(name__match=TaskNameIndex.phrase(text)).values_list(
             "task_id", flat=True
         )
@@ -153,7 +158,7 @@ def task_ids_with_name(text: str) -> QuerySet:
 
 def name_contains(text: str) -> Q:
     """The task-name condition for when too many names match to list their ids."""
-    if connection.vendor == "sqlite" and len(text) >= 3:
+    if _in_name_index(text):
         return Q(pk__in=task_ids_with_name(text))
     return Q(name__icontains=text)
 

@@ -12,7 +12,6 @@ a database ``explorer_bench`` is created there and dropped afterwards.
 """
 
 import argparse
-import gc
 import json
 import os
 import statistics
@@ -75,6 +74,7 @@ def run_worker(args) -> dict:
     from admin_explorer import seeding
     from admin_explorer.models import AnnotationTask, Annotator
     from interviews.models import Job
+    from interviewsite.memory import freeze_loaded_objects
 
     result: dict = {"backend": connection.vendor, "load_start": os.getloadavg()}
     call_command("migrate", verbosity=0)
@@ -113,8 +113,7 @@ def run_worker(args) -> dict:
 
     # Like interviewsite/asgi.py at startup: what is loaded now stays out of the collector's
     # full passes, so the timings are the requests', not the seeding's leftovers.
-    gc.collect()
-    gc.freeze()
+    freeze_loaded_objects()
     user = User.objects.create_user("bench", password="unused-password-1", is_staff=True)
     client = Client()
     client.force_login(user)

@@ -1,6 +1,5 @@
 """ASGI entry point: HTTP through Django, websockets under /ws/ through Channels."""
 
-import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -14,6 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from interviewsite.memory import freeze_loaded_objects  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,7 +25,4 @@ application = ProtocolTypeRouter(
     }
 )
 
-# What is loaded by now lives as long as the process. Freezing it keeps the collector's full
-# passes from walking it again and again (tens of milliseconds each on a loaded app).
-gc.collect()
-gc.freeze()
+freeze_loaded_objects()

@@ -6,13 +6,13 @@ behaviour in ``session.py``, database writes in ``services.py``.
 
 from __future__ import annotations
 
-import gc
 import logging
 import time
 
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from interviews.invitations import InvalidInvitation, ainterview_for_token, token_matches
+from interviewsite.memory import freeze_loaded_objects
 
 from . import protocol, services
 from .metrics import metrics
@@ -33,16 +33,13 @@ _startup_frozen = False
 
 
 def _freeze_startup_objects() -> None:
-    """Once per process: move everything loaded at startup out of the garbage collector's view.
-
-    Full collections then scan only objects created while serving, which keeps their
-    pauses (which stall every live session's audio) short with hundreds of sessions.
-    """
+    """Once per process, at the first websocket: freeze what was loaded since ``asgi.py`` froze
+    at startup (lazy imports of the first requests), or everything when the consumer runs
+    without ``asgi.py`` (tests drive it through their own application)."""
     global _startup_frozen
     if not _startup_frozen:
         _startup_frozen = True
-        gc.collect()
-        gc.freeze()
+        freeze_loaded_objects()
 
 
 KNOWN_EVENTS = {

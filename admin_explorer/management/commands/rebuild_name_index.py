@@ -20,10 +20,8 @@ class Command(BaseCommand):
             )
             return
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(f"INSERT INTO {fulltext.TABLE}({fulltext.TABLE}) VALUES ('rebuild')")
-            cursor.execute(
-                f"INSERT INTO {fulltext.TABLE}({fulltext.TABLE}, rank) VALUES ('integrity-check', 1)"
-            )
+            cursor.execute(fulltext.REBUILD)
+            cursor.execute(fulltext.CHECK)
             cursor.execute(f"SELECT COUNT(*) FROM {fulltext.TASKS}")
             (tasks,) = cursor.fetchone()
         self.stdout.write(self.style.SUCCESS(f"Rebuilt the name index over {tasks:,} tasks."))
