@@ -73,7 +73,7 @@ def all_tasks() -> QuerySet[AnnotationTask]:
 
 
 def filter_in(qs: QuerySet, field: str, values: Sequence) -> QuerySet:
-    return qs.filter(**{f"{field}__in": list(values)}) if values else qs
+    return qs.filter(in_list(field, values)) if values else qs
 
 
 def datasets_with_tags(names: Sequence[str], mode: str = "all") -> QuerySet[Dataset]:
@@ -105,7 +105,7 @@ def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all", ids=None)
     if not names:
         return qs
     ids = dataset_ids_with_tags(names, mode) if ids is None else ids
-    return qs.filter(dataset_id__in=ids)
+    return qs.filter(in_list("dataset_id", ids))
 
 
 #: A task-name search matching at most this many tasks is turned into a literal id list.
