@@ -35,7 +35,7 @@ run: deps
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 $(PY) manage.py prepare_demo --base-url http://$(HOST):$(PORT)
 	DEBUG=1 $(PY) manage.py seed_explorer --tasks 2000 --seed 1 --if-empty
-	@# Ctrl+C stops daphne; the worker (which ignores SIGINT in the background) is stopped here.
+	@# Ctrl+C reaches daphne and the worker; the EXIT trap also stops the worker if daphne ends any other way.
 	@trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
 	  DEBUG=1 $(PY) manage.py run_export_worker & worker=$$!; \
 	  DEBUG=1 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) interviewsite.asgi:application
