@@ -3,14 +3,14 @@
 import django_filters
 from django import forms
 
-from . import selectors
+from . import selectors, tally
 from .fields import (
     ChoiceListField,
     DateOrDateTimeField,
     IdListField,
     TagListField,
 )
-from .models import AnnotationTask, Dataset
+from .models import AnnotationTask, Dataset, TaskTally
 
 
 class IdListFilter(django_filters.Filter):
@@ -92,6 +92,9 @@ class TaskFilterSet(django_filters.FilterSet):
 
     #: Which filters each facet ignores, so a menu still lists the values one could add.
     FACET_IGNORES = {"projects": {"project"}, "annotators": {"annotator"}, "tags": {"tags"}}
+    #: The filters the task tally can answer: each is a property of a (project, dataset,
+    #: status) group, and the tally has the same column names as the task table.
+    TALLY_FILTERS = frozenset({"project", "tags", "tags_mode", "status"})
 
     class Meta:
         model = AnnotationTask
@@ -158,14 +161,28 @@ class TaskFilterSet(django_filters.FilterSet):
             datasets = datasets.filter(pk__in=self.tagged_dataset_ids())
         return datasets
 
-    def facet_scopes(self) -> tuple[dict, dict]:
-        """Per facet: the tasks and the datasets matching every filter but the facet's own."""
-        tasks, datasets = {}, {}
+    def tally_scope(self, skip: frozenset[str] = frozenset()):
+        """The tally groups holding the matching tasks (filters in ``skip`` left out), or None
+        when a filter in use is not a group property or this database keeps no tally."""
+        if not tally.available():
+            return None
+        in_use = {
+            name for name, value in self.form.cleaned_data.items() if value not in (None, "", [])
+        }
+        if in_use - skip - self.TALLY_FILTERS:
+            return None
+        return self.filter_queryset(TaskTally.objects.all(), skip)
+
+    def facet_scopes(self) -> tuple[dict, dict, dict]:
+        """Per facet: the tasks, the datasets and the tally groups (or None) matching every
+        filter but the facet's own."""
+        tasks, datasets, tallies = {}, {}, {}
         for facet, ignored in self.FACET_IGNORES.items():
             skip = frozenset(ignored)
             tasks[facet] = self.filter_queryset(self.queryset, skip)
             datasets[facet] = self.dataset_scope(skip)
-        return tasks, datasets
+            tallies[facet] = self.tally_scope(skip)
+        return tasks, datasets, tallies
 
     def facets_sharing_rows(self) -> frozenset[str]:
         """Facets whose own filter is not in use: they read exactly the listed rows."""

@@ -2,10 +2,8 @@
 
 An external-content FTS5 table holds only the index; the names stay in the task table and
 triggers keep the index in step. Migration 0004 creates it; bulk loads go through
-``bulk_insert`` so a million rows are indexed in one pass, not one trigger call each.
+``bulk.insert_tasks`` so a million rows are indexed in one pass, not one trigger call each.
 """
-
-from django.db import connection
 
 TABLE = "admin_explorer_task_name_fts"
 TASKS = "admin_explorer_annotationtask"
@@ -36,20 +34,8 @@ DROP = [
 ]
 
 
-def bulk_insert(cursor, insert_rows) -> None:
-    """Run ``insert_rows()`` (new tasks only) and index their names in one statement.
-
-    Call inside a transaction: the insert trigger is dropped and recreated within it, so a
-    failure rolls the trigger back too and the index never misses a row.
-    """
-    if connection.vendor != "sqlite":
-        insert_rows()
-        return
-    cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TASKS}")
-    (last_id,) = cursor.fetchone()
-    cursor.execute(f"DROP TRIGGER IF EXISTS {TABLE}_insert")
-    insert_rows()
+def add_rows_after(cursor, last_id: int) -> None:
+    """Index the names of the tasks with ids above ``last_id`` (their trigger was off)."""
     cursor.execute(
         f"INSERT INTO {TABLE}(rowid, name) SELECT id, name FROM {TASKS} WHERE id > %s", [last_id]
     )
-    cursor.execute(INSERT_TRIGGER)

@@ -97,14 +97,24 @@ class AnnotationTask(models.Model):
             models.Index(fields=["name", "id"], name="task_name_idx"),
             # Composites for the common "filter by X, newest first" paths. The project and
             # annotator ones carry the other two facet columns and the rating, so the facets
-            # of such a list, and its sort by rating, are read from the index alone.
+            # of such a list, and its sort by rating, are read from the index alone; the
+            # annotator one also carries the status, so the annotator menu's probes under
+            # a status filter never visit the table.
             models.Index(
                 fields=["job", "created_at", "id", "annotator", "dataset", "quality_rating"],
                 name="task_job_created_cover_idx",
             ),
             models.Index(
-                fields=["annotator", "created_at", "id", "job", "dataset", "quality_rating"],
-                name="task_annot_created_cover_idx",
+                fields=[
+                    "annotator",
+                    "created_at",
+                    "id",
+                    "job",
+                    "dataset",
+                    "quality_rating",
+                    "status",
+                ],
+                name="task_annot_cover_status_idx",
             ),
             models.Index(fields=["status", "created_at", "id"], name="task_status_created_idx"),
             models.Index(fields=["dataset", "created_at", "id"], name="task_dataset_created_idx"),
@@ -126,6 +136,29 @@ class AnnotationTask(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TaskTally(models.Model):
+    """How many tasks each (project, dataset, status) group holds; see ``admin_explorer.tally``.
+
+    Written only by the triggers of migration 0006, never by application code. No foreign-key
+    constraints: a group of a deleted project simply drops to zero with its tasks.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=AnnotationTask.Status.choices)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "dataset", "status"], name="task_tally_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.dataset_id}/{self.status}: {self.n}"
 
 
 class FullTextMatch(models.Lookup):

@@ -34,6 +34,13 @@ class ExplorerQuery:
         """The filtered, ordered tasks: exactly the rows a page shows, across all pages."""
         return selectors.order_tasks(self.filterset.qs, self.sort_by, self.sort_dir)
 
+    def count(self) -> int:
+        """How many tasks match: from the tally when it can answer, else counted."""
+        groups = self.filterset.tally_scope()
+        if groups is not None:
+            return selectors.tally_count(groups)
+        return self.filterset.qs.count()
+
     def facets(self, count: int | None = None) -> dict:
         """Facets; ``count`` (the listed rows) lets facets over those same rows pick the
         plan that suits few rows."""

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from interviews.models import Job
 
-from . import fulltext
+from . import bulk
 from .models import AnnotationTask, Annotator, Dataset, Tag
 
 PROJECT_TITLES = [
@@ -238,7 +238,7 @@ def _insert_tasks(rows: list[tuple]) -> None:
             for row in rows
         ]
         placeholders = ", ".join(["%s"] * len(TASK_COLUMNS))
-        fulltext.bulk_insert(
+        bulk.insert_tasks(
             cursor,
             lambda: cursor.executemany(
                 f"INSERT INTO {table} ({', '.join(TASK_COLUMNS)}) VALUES ({placeholders})", adapted

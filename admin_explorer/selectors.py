@@ -9,12 +9,12 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from interviews.models import Job
 
 from .lookups import in_list
-from .models import AnnotationTask, Annotator, Dataset, Tag, TaskNameIndex
+from .models import AnnotationTask, Annotator, Dataset, Tag, TaskNameIndex, TaskTally
 
 DatasetTag = Dataset.tags.through
 
@@ -198,6 +198,11 @@ def order_tasks(qs: QuerySet, sort_by: str = DEFAULT_SORT, sort_dir: str = DEFAU
     return qs.order_by(F(path).desc(nulls_first=True), F("id").desc())
 
 
+def tally_count(groups: QuerySet[TaskTally]) -> int:
+    """The number of tasks in ``groups`` (a filtered tally; see ``TaskFilterSet.tally_scope``)."""
+    return int(groups.aggregate(total=Sum("n", default=0))["total"])
+
+
 def row_values(qs: QuerySet) -> QuerySet:
     return qs.values_list(*VALUE_PATHS)
 
@@ -262,6 +267,7 @@ DISTINCT_FACET_ROWS = 20_000
 def facets(
     tasks_for: dict[str, QuerySet],
     datasets_for: dict[str, QuerySet],
+    tallies_for: dict[str, QuerySet | None] | None = None,
     listed: QuerySet | None = None,
     sharing: frozenset[str] = frozenset(),
 ) -> dict[str, list]:
@@ -269,7 +275,9 @@ def facets(
 
     ``tasks_for`` maps each facet to the tasks filtered by everything except that facet;
     ``datasets_for`` to the datasets those filters allow (project and tags are properties of
-    a dataset).
+    a dataset); ``tallies_for`` to the tally groups holding those tasks, or None where the
+    tally cannot express the filters. A project or tag menu whose tally is known is read
+    from the non-empty groups: a few hundred rows whatever the number of tasks.
 
     Two plans give the same answer. Each candidate project, annotator or dataset can be
     probed with ``EXISTS``, which stops at its first matching task: cheap when matches are
@@ -279,12 +287,20 @@ def facets(
     ``DISTINCT_FACET_ROWS``), one pass over them collecting the distinct (project,
     annotator, dataset) triples serves all of them, and names are looked up by id.
     """
+    tallies_for = tallies_for or {}
+    groups = {
+        facet: scope.filter(n__gt=0)
+        for facet, scope in tallies_for.items()
+        if scope is not None and facet in ("projects", "tags")
+    }
     triples = None
-    if listed is not None and sharing:
+    if listed is not None and sharing - groups.keys():
         triples = list(
             listed.order_by().values_list("job_id", "annotator_id", "dataset_id").distinct()
         )
-    if triples is not None and "projects" in sharing:
+    if "projects" in groups:
+        projects = Job.objects.filter(pk__in=groups["projects"].values("job_id"))
+    elif triples is not None and "projects" in sharing:
         projects = Job.objects.filter(in_list("pk", {t[0] for t in triples}))
     else:
         # Probed dataset by dataset: a project's matching tasks sit in a few of its
@@ -301,7 +317,9 @@ def facets(
         annotators = Annotator.objects.filter(
             Exists(tasks_for["annotators"].filter(annotator_id=OuterRef("pk")))
         )
-    if triples is not None and "tags" in sharing:
+    if "tags" in groups:
+        datasets_in_rows = groups["tags"].values("dataset_id")
+    elif triples is not None and "tags" in sharing:
         datasets_in_rows = {t[2] for t in triples}
     else:
         datasets_in_rows = (

@@ -54,7 +54,7 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
             raise ValidationError(exc.errors) from None
         page, page_size = query.options["page"], query.options["page_size"]
         tasks = query.tasks()
-        count = tasks.count()
+        count = query.count()
         last_page = max(1, math.ceil(count / page_size))
         if page > last_page:
             raise ValidationError({"page": [f"Page {page} is past the last page ({last_page})."]})

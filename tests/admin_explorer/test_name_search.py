@@ -90,13 +90,13 @@ def test_seeded_tasks_are_all_findable_by_name(db):
 def test_a_failed_bulk_insert_keeps_the_insert_trigger(world):
     from django.db import transaction
 
-    from admin_explorer import fulltext
+    from admin_explorer import bulk
 
     def failing_insert():
         raise RuntimeError("disk full")
 
     with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:
-        fulltext.bulk_insert(cursor, failing_insert)
+        bulk.insert_tasks(cursor, failing_insert)
     template = world.tasks[0]
     task = AnnotationTask.objects.create(
         job=template.job, dataset=template.dataset, annotator=template.annotator, name="Wagtail"

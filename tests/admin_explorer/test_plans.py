@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from admin_explorer import selectors
+from admin_explorer import selectors, tally
 from admin_explorer.export import format_datetime, format_datetime_text
 
 from .conftest import fetch, tags_of
@@ -79,14 +79,19 @@ def brute_force_facets(world, params: dict) -> dict:
     }
 
 
+@pytest.mark.parametrize("use_tally", [True, False], ids=["tally", "no-tally"])
 @pytest.mark.parametrize("distinct_rows", [0, 1_000_000], ids=["exists-probes", "distinct-rows"])
 @pytest.mark.parametrize("params", FACET_CASES)
-def test_both_facet_plans_match_the_definition(
-    staff_client, world, monkeypatch, params, distinct_rows
+def test_every_facet_plan_matches_the_definition(
+    staff_client, world, monkeypatch, params, distinct_rows, use_tally
 ):
     monkeypatch.setattr(selectors, "DISTINCT_FACET_ROWS", distinct_rows)
+    if not use_tally:
+        monkeypatch.setattr(tally, "available", lambda: False)
     params = resolve(world, params)
-    assert fetch(staff_client, **params)["facets"] == brute_force_facets(world, params)
+    body = fetch(staff_client, **params)
+    assert body["facets"] == brute_force_facets(world, params)
+    assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
 
 
 @pytest.mark.parametrize("limit", [0, 1, 10_000], ids=["name-matched-in-sql", "too-many", "ids"])

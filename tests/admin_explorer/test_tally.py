@@ -1,0 +1,227 @@
+"""The task tally stays equal to a fresh count of the tasks, whatever writes them.
+
+The explorer shows its counts and its project and tag menus from the tally whenever the
+filters allow, so a tally off by one would be a wrong number on the page. Every way of
+writing tasks is checked against ``GROUP BY`` over the task table itself.
+"""
+
+import threading
+from collections import Counter
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection, connections, transaction
+from django.test.utils import CaptureQueriesContext
+
+from admin_explorer import bulk, seeding, tally
+from admin_explorer.models import AnnotationTask, Dataset, TaskTally
+from interviews.models import Job
+
+from .conftest import fetch
+
+
+def counted() -> Counter:
+    """Tasks per (project, dataset, status), counted from the task table."""
+    return Counter(AnnotationTask.objects.values_list("job_id", "dataset_id", "status"))
+
+
+def tallied() -> Counter:
+    return Counter(
+        {
+            (job, dataset, status): n
+            for job, dataset, status, n in TaskTally.objects.values_list(
+                "job_id", "dataset_id", "status", "n"
+            )
+            if n
+        }
+    )
+
+
+def assert_exact():
+    assert tallied() == counted()
+    with connection.cursor() as cursor:
+        cursor.execute(tally.DRIFT)
+        assert cursor.fetchall() == []
+
+
+def new_task(world, **fields) -> AnnotationTask:
+    template = world.tasks[0]
+    values = {
+        "job": template.job,
+        "dataset": template.dataset,
+        "annotator": template.annotator,
+        "name": "Tallied",
+        **fields,
+    }
+    return AnnotationTask.objects.create(**values)
+
+
+def test_the_fixture_is_tallied(world):
+    assert sum(tallied().values()) == len(world.tasks) == 42
+    assert_exact()
+
+
+def test_single_writes_move_one_task_between_groups(world):
+    task = new_task(world, status="pending")
+    assert_exact()
+    task.status = "approved"
+    task.save()
+    assert_exact()
+    summit = world.datasets["Summit"]
+    task.dataset, task.job = summit, summit.job
+    task.save()
+    assert_exact()
+    task.name = "Renamed only"  # not a group column: nothing to do
+    task.save()
+    assert_exact()
+    task.delete()
+    assert_exact()
+
+
+def test_bulk_statements_are_tallied(world):
+    AnnotationTask.objects.filter(status="pending").update(status="in_review")
+    assert_exact()
+    AnnotationTask.objects.filter(dataset=world.datasets["Meadow"]).update(
+        dataset=world.datasets["Harbor"]
+    )
+    assert_exact()
+    moved = list(AnnotationTask.objects.filter(status="approved")[:5])
+    for task in moved:
+        task.status = "rejected"
+    AnnotationTask.objects.bulk_update(moved, ["status"])
+    assert_exact()
+    AnnotationTask.objects.filter(annotator=world.annotators["Quinn"]).delete()
+    assert_exact()
+
+
+def test_deleting_a_project_empties_its_groups(world):
+    apollo = world.jobs["Apollo"]
+    Job.objects.filter(pk=apollo.pk).delete()  # cascades to datasets and tasks
+    assert_exact()
+    assert not TaskTally.objects.filter(job_id=apollo.pk, n__gt=0).exists()
+
+
+def test_a_rolled_back_write_leaves_the_tally_as_it_was(world):
+    before = tallied()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        new_task(world, status="approved")
+        AnnotationTask.objects.update(status="rejected")
+        raise RuntimeError("request failed")
+    assert tallied() == before
+    assert_exact()
+
+
+def test_seeding_in_bulk_is_tallied(db):
+    seeding.seed(3_000, seed_value=5)
+    assert sum(tallied().values()) == 3_000
+    assert_exact()
+
+
+def test_a_failed_bulk_insert_keeps_the_tally_trigger(world):
+    def failing_insert():
+        raise RuntimeError("disk full")
+
+    with pytest.raises(RuntimeError), transaction.atomic(), connection.cursor() as cursor:
+        bulk.insert_tasks(cursor, failing_insert)
+    new_task(world)
+    assert_exact()
+
+
+postgresql_only = pytest.mark.skipif(
+    "connection.vendor != 'postgresql'",
+    reason="PostgreSQL behaviour; SQLite has no TRUNCATE and one writer at a time",
+)
+
+
+@postgresql_only
+def test_truncate_empties_the_tally_on_postgresql(world):
+    with connection.cursor() as cursor:
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the fixture's deferred FK checks
+        cursor.execute(f"TRUNCATE {tally.TASKS}")
+    assert not TaskTally.objects.filter(n__gt=0).exists()
+    assert_exact()
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_writers_in_one_group_lose_no_count():
+    """Writers queue on the group's row; none of their increments is lost."""
+    seeding.seed(50, seed_value=2)
+    dataset = Dataset.objects.order_by("pk").first()
+    annotator_id = AnnotationTask.objects.values_list("annotator_id", flat=True).first()
+
+    def writer(number: int) -> None:
+        try:
+            for i in range(25):
+                with transaction.atomic():
+                    AnnotationTask.objects.create(
+                        job_id=dataset.job_id,
+                        dataset=dataset,
+                        annotator_id=annotator_id,
+                        name=f"Concurrent {number}-{i}",
+                        status="submitted",
+                    )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert AnnotationTask.objects.filter(name__startswith="Concurrent").count() == 100
+    assert_exact()
+
+
+def test_rebuild_repairs_writes_that_went_around_the_triggers(world):
+    TaskTally.objects.filter(status="approved").update(n=999)  # as if restored from elsewhere
+    with pytest.raises(CommandError, match="tally groups differ"):
+        call_command("rebuild_task_tally", "--check", stdout=StringIO())
+    out = StringIO()
+    call_command("rebuild_task_tally", stdout=out)
+    assert "Recounted 42 tasks" in out.getvalue()
+    assert "had drifted" in out.getvalue() and "(0 had drifted)" not in out.getvalue()
+    assert_exact()
+    out = StringIO()
+    call_command("rebuild_task_tally", "--check", stdout=out)
+    assert "matches the tasks" in out.getvalue()
+
+
+def task_counts(captured) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if "COUNT(" in q["sql"].upper() and tally.TASKS in q["sql"]
+    ]
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"status": "approved,rejected"},
+        {"tags": "audio"},
+        {"tags": "pii,audio", "tags_mode": "any", "status": "pending"},
+        {"project": "apollo", "status": "in_review"},
+    ],
+)
+def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world, params):
+    params = {**params, "project": world.jobs["Apollo"].pk} if "project" in params else params
+    with CaptureQueriesContext(connection) as captured:
+        body = fetch(staff_client, **params)
+    assert task_counts(captured) == []
+    assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"search": "lynx"}, {"rating_min": "0"}, {"created_from": "2025-03-05"}, {"annotator": 0}],
+)
+def test_other_filters_count_the_tasks(staff_client, world, params):
+    if "annotator" in params:
+        params = {"annotator": world.annotators["Quinn"].pk}
+    with CaptureQueriesContext(connection) as captured:
+        body = fetch(staff_client, **params)
+    assert len(task_counts(captured)) == 1
+    assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
