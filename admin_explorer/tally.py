@@ -10,7 +10,7 @@ and a rollback undoes both; migration 0006 installs them and fills the table.
 PostgreSQL uses statement-level triggers with transition tables: a ``COPY`` or a bulk
 ``UPDATE`` adjusts each group once per statement. SQLite has only row triggers, so bulk
 loads drop the insert trigger for the batch and add the batch's counts in one statement
-(``bulk_insert``). Writers that change tasks in the same group at the same moment queue on
+(``bulk.insert_tasks``). Writers that change tasks in the same group at the same moment queue on
 that group's row until the first commits: fine for annotation work, worth knowing before
 loading from many processes at once. Other databases have no triggers here and the explorer
 counts tasks directly (``available``).
