@@ -141,8 +141,9 @@ class AnnotationTask(models.Model):
 class TaskTally(models.Model):
     """How many tasks each (project, dataset, status) group holds; see ``admin_explorer.tally``.
 
-    Written only by the triggers of migration 0006, never by application code. No foreign-key
-    constraints: a group of a deleted project simply drops to zero with its tasks.
+    Written only by the triggers of migration 0006, never by application code, and left out
+    of fixtures (``routers.DerivedTablesRouter``). No foreign-key constraints: a group of a
+    deleted project simply drops to zero with its tasks.
     """
 
     job = models.ForeignKey(Job, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
@@ -153,6 +154,8 @@ class TaskTally(models.Model):
     n = models.BigIntegerField(default=0)
 
     class Meta:
+        managed = False  # migration 0006 creates the table together with its triggers
+        db_table = "admin_explorer_tasktally"
         constraints = [
             models.UniqueConstraint(fields=["job", "dataset", "status"], name="task_tally_group")
         ]

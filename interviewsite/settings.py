@@ -143,6 +143,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Tables derived by triggers stay out of dumpdata/loaddata (see the router's docstring).
+DATABASE_ROUTERS = ["admin_explorer.routers.DerivedTablesRouter"]
 
 # --- Channels -------------------------------------------------------------
 

@@ -1,6 +1,8 @@
 """The task tally (counts per project, dataset and status) and the triggers that keep it exact.
 
-Also swaps the annotator covering index for one that carries the status as well.
+``TaskTally`` is unmanaged: its table is created here, next to the triggers that are its only
+writers, and the router keeps it out of fixtures. Also swaps the annotator covering index for
+one that carries the status as well.
 """
 
 import django.db.models.deletion
@@ -9,56 +11,94 @@ from django.db import migrations, models
 from admin_explorer import tally
 
 
-def install_triggers(apps, schema_editor):
+def create_tally(apps, schema_editor):
     triggers = tally.create_statements(schema_editor.connection.vendor)
     if not triggers:
         return  # no tally on this database: the explorer counts tasks directly
+    schema_editor.create_model(apps.get_model("admin_explorer", "TaskTally"))
     for statement in [*triggers, *tally.REBUILD]:
         schema_editor.execute(statement)
 
 
-def remove_triggers(apps, schema_editor):
-    for statement in tally.drop_statements(schema_editor.connection.vendor):
+def drop_tally(apps, schema_editor):
+    statements = tally.drop_statements(schema_editor.connection.vendor)
+    if not statements:
+        return
+    for statement in statements:
         schema_editor.execute(statement)
+    schema_editor.delete_model(apps.get_model("admin_explorer", "TaskTally"))
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('admin_explorer', '0005_facet_covering_indexes'),
-        ('interviews', '0001_initial'),
+        ("admin_explorer", "0005_facet_covering_indexes"),
+        ("interviews", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='TaskTally',
+            name="TaskTally",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('pending', 'Pending'), ('in_progress', 'In progress'), ('submitted', 'Submitted'), ('in_review', 'In review'), ('approved', 'Approved'), ('rejected', 'Rejected')], max_length=20)),
-                ('n', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "job",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="interviews.job",
+                    ),
+                ),
+                (
+                    "dataset",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="admin_explorer.dataset",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending"),
+                            ("in_progress", "In progress"),
+                            ("submitted", "Submitted"),
+                            ("in_review", "In review"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("n", models.BigIntegerField(default=0)),
             ],
+            options={
+                "db_table": "admin_explorer_tasktally",
+                "managed": False,
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("job", "dataset", "status"), name="task_tally_group"
+                    )
+                ],
+            },
         ),
+        migrations.RunPython(create_tally, drop_tally),
         migrations.RemoveIndex(
-            model_name='annotationtask',
-            name='task_annot_created_cover_idx',
+            model_name="annotationtask",
+            name="task_annot_created_cover_idx",
         ),
         migrations.AddIndex(
-            model_name='annotationtask',
-            index=models.Index(fields=['annotator', 'created_at', 'id', 'job', 'dataset', 'quality_rating', 'status'], name='task_annot_cover_status_idx'),
+            model_name="annotationtask",
+            index=models.Index(
+                fields=["annotator", "created_at", "id", "job", "dataset", "quality_rating", "status"],
+                name="task_annot_cover_status_idx",
+            ),
         ),
-        migrations.AddField(
-            model_name='tasktally',
-            name='dataset',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='admin_explorer.dataset'),
-        ),
-        migrations.AddField(
-            model_name='tasktally',
-            name='job',
-            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='interviews.job'),
-        ),
-        migrations.AddConstraint(
-            model_name='tasktally',
-            constraint=models.UniqueConstraint(fields=('job', 'dataset', 'status'), name='task_tally_group'),
-        ),
-        migrations.RunPython(install_triggers, remove_triggers),
     ]
