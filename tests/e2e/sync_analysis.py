@@ -39,28 +39,23 @@ def _tool(name: str) -> str:
     return path
 
 
+def _run(tool: str, args: list[str], failure: str) -> bytes:
+    """Run ``tool`` with ``args``; its stdout, or an ``AnalysisError`` naming ``failure``."""
+    proc = subprocess.run([_tool(tool), *args], capture_output=True, check=False)
+    if proc.returncode != 0:
+        raise AnalysisError(f"{failure}: {proc.stderr.decode(errors='replace')[-800:]}")
+    return proc.stdout
+
+
 def probe(path: Path | str) -> dict:
     """ffprobe's JSON for streams and format."""
-    cmd = [
-        _tool("ffprobe"),
-        "-v",
-        "error",
-        "-print_format",
-        "json",
-        "-show_streams",
-        "-show_format",
-        str(path),
-    ]
-    proc = subprocess.run(cmd, capture_output=True, check=False)
-    if proc.returncode != 0:
-        raise AnalysisError(f"ffprobe failed on {path}: {proc.stderr.decode(errors='replace')}")
-    return json.loads(proc.stdout)
+    args = ["-v", "error", "-print_format", "json", "-show_streams", "-show_format", str(path)]
+    return json.loads(_run("ffprobe", args, f"ffprobe failed on {path}"))
 
 
 def first_audio_frame(path: Path | str) -> float:
     """Where the container puts the first decoded audio sample (s), by ffprobe."""
-    cmd = [
-        _tool("ffprobe"),
+    args = [
         "-v",
         "error",
         "-select_streams",
@@ -74,10 +69,11 @@ def first_audio_frame(path: Path | str) -> float:
         "csv=p=0",
         str(path),
     ]
-    proc = subprocess.run(cmd, capture_output=True, check=False, text=True)
-    if proc.returncode != 0 or not proc.stdout.split():
-        raise AnalysisError(f"ffprobe found no audio frame in {path}: {proc.stderr}")
-    return float(proc.stdout.split()[0])
+    failure = f"ffprobe found no audio frame in {path}"
+    times = _run("ffprobe", args, failure).split()
+    if not times:
+        raise AnalysisError(failure)
+    return float(times[0])
 
 
 def streams_of(info: dict, kind: str) -> list[dict]:
@@ -86,8 +82,7 @@ def streams_of(info: dict, kind: str) -> list[dict]:
 
 def packet_times(path: Path | str, stream: str) -> np.ndarray:
     """Presentation times (s) of every packet of one stream (``a:0``, ``v:0``), sorted."""
-    cmd = [
-        _tool("ffprobe"),
+    args = [
         "-v",
         "error",
         "-select_streams",
@@ -98,11 +93,9 @@ def packet_times(path: Path | str, stream: str) -> np.ndarray:
         "csv=p=0",
         str(path),
     ]
-    proc = subprocess.run(cmd, capture_output=True, check=False)
-    if proc.returncode != 0:
-        raise AnalysisError(f"ffprobe packets failed on {path}: {proc.stderr.decode()}")
+    out = _run("ffprobe", args, f"ffprobe packets failed on {path}")
     starts = []
-    for line in proc.stdout.decode().splitlines():
+    for line in out.decode().splitlines():
         parts = line.strip().split(",")
         if parts and parts[0] not in ("", "N/A"):
             starts.append(float(parts[0]))
@@ -141,8 +134,7 @@ def decode_audio(path: Path | str, sr: int = SR) -> np.ndarray:
     info = probe(path)
     if not streams_of(info, "audio"):
         raise AnalysisError(f"{path} has no audio stream")
-    cmd = [
-        _tool("ffmpeg"),
+    args = [
         "-v",
         "error",
         "-nostdin",
@@ -159,10 +151,8 @@ def decode_audio(path: Path | str, sr: int = SR) -> np.ndarray:
         "f32le",
         "-",
     ]
-    proc = subprocess.run(cmd, capture_output=True, check=False)
-    if proc.returncode != 0:
-        raise AnalysisError(f"ffmpeg decode failed on {path}: {proc.stderr.decode()[-800:]}")
-    audio = np.frombuffer(proc.stdout, dtype="<f4").astype(np.float32)
+    raw = _run("ffmpeg", args, f"ffmpeg decode failed on {path}")
+    audio = np.frombuffer(raw, dtype="<f4").astype(np.float32)
     video_start = stream_start(info, "video") or 0.0
     shift = round(video_start * sr)
     if shift > 0:
