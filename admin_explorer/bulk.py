@@ -10,8 +10,6 @@ from django.db import connection
 
 from . import fulltext, tally
 
-TASKS = "admin_explorer_annotationtask"
-
 
 def insert_tasks(cursor, insert_rows) -> None:
     """Run ``insert_rows()`` (new tasks only), then index and count the new rows.
@@ -22,7 +20,7 @@ def insert_tasks(cursor, insert_rows) -> None:
     if connection.vendor != "sqlite":
         insert_rows()
         return
-    cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {TASKS}")
+    cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {tally.TASKS}")
     (last_id,) = cursor.fetchone()
     cursor.execute(f"DROP TRIGGER IF EXISTS {fulltext.TABLE}_insert")
     cursor.execute(f"DROP TRIGGER IF EXISTS {tally.TABLE}_insert")

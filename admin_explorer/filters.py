@@ -1,5 +1,7 @@
 """The explorer's FilterSet: parses and validates every filter parameter, then delegates to selectors."""
 
+from functools import cached_property
+
 import django_filters
 from django import forms
 
@@ -95,6 +97,8 @@ class TaskFilterSet(django_filters.FilterSet):
     #: The filters the task tally can answer: each is a property of a (project, dataset,
     #: status) group, and the tally has the same column names as the task table.
     TALLY_FILTERS = frozenset({"project", "tags", "tags_mode", "status"})
+    #: The menus whose values are tally columns (projects, and tags through datasets).
+    TALLY_FACETS = frozenset({"projects", "tags"})
 
     class Meta:
         model = AnnotationTask
@@ -164,33 +168,33 @@ class TaskFilterSet(django_filters.FilterSet):
     def tally_scope(self, skip: frozenset[str] = frozenset()):
         """The tally groups holding the matching tasks (filters in ``skip`` left out), or None
         when a filter in use is not a group property or this database keeps no tally."""
-        if not tally.available():
-            return None
-        in_use = {
-            name for name, value in self.form.cleaned_data.items() if value not in (None, "", [])
-        }
-        if in_use - skip - self.TALLY_FILTERS:
+        if not tally.available() or self.in_use - skip - self.TALLY_FILTERS:
             return None
         return self.filter_queryset(TaskTally.objects.all(), skip)
 
+    @cached_property
+    def in_use(self) -> frozenset[str]:
+        """The parameters given a value (a rating bound of 0 counts: it excludes unrated tasks)."""
+        return frozenset(
+            name for name, value in self.form.cleaned_data.items() if value not in (None, "", [])
+        )
+
     def facet_scopes(self) -> tuple[dict, dict, dict]:
-        """Per facet: the tasks, the datasets and the tally groups (or None) matching every
-        filter but the facet's own."""
+        """Per facet: the tasks and the datasets matching every filter but the facet's own, and
+        for the menus the tally can list, its groups (None where the filters rule it out)."""
         tasks, datasets, tallies = {}, {}, {}
         for facet, ignored in self.FACET_IGNORES.items():
             skip = frozenset(ignored)
             tasks[facet] = self.filter_queryset(self.queryset, skip)
             datasets[facet] = self.dataset_scope(skip)
-            tallies[facet] = self.tally_scope(skip)
+            if facet in self.TALLY_FACETS:
+                tallies[facet] = self.tally_scope(skip)
         return tasks, datasets, tallies
 
     def facets_sharing_rows(self) -> frozenset[str]:
         """Facets whose own filter is not in use: they read exactly the listed rows."""
-        data = self.form.cleaned_data
         return frozenset(
-            facet
-            for facet, ignored in self.FACET_IGNORES.items()
-            if not any(data.get(name) for name in ignored)
+            facet for facet, ignored in self.FACET_IGNORES.items() if not ignored & self.in_use
         )
 
 

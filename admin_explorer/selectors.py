@@ -267,7 +267,7 @@ DISTINCT_FACET_ROWS = 20_000
 def facets(
     tasks_for: dict[str, QuerySet],
     datasets_for: dict[str, QuerySet],
-    tallies_for: dict[str, QuerySet | None] | None = None,
+    tallies_for: dict[str, QuerySet | None],
     listed: QuerySet | None = None,
     sharing: frozenset[str] = frozenset(),
 ) -> dict[str, list]:
@@ -275,8 +275,8 @@ def facets(
 
     ``tasks_for`` maps each facet to the tasks filtered by everything except that facet;
     ``datasets_for`` to the datasets those filters allow (project and tags are properties of
-    a dataset); ``tallies_for`` to the tally groups holding those tasks, or None where the
-    tally cannot express the filters. A project or tag menu whose tally is known is read
+    a dataset); ``tallies_for`` maps the project and tag menus to the tally groups holding
+    those tasks, or None where the tally cannot express the filters. Such a menu is read
     from the non-empty groups: a few hundred rows whatever the number of tasks.
 
     Two plans give the same answer. Each candidate project, annotator or dataset can be
@@ -287,11 +287,8 @@ def facets(
     ``DISTINCT_FACET_ROWS``), one pass over them collecting the distinct (project,
     annotator, dataset) triples serves all of them, and names are looked up by id.
     """
-    tallies_for = tallies_for or {}
     groups = {
-        facet: scope.filter(n__gt=0)
-        for facet, scope in tallies_for.items()
-        if scope is not None and facet in ("projects", "tags")
+        facet: scope.filter(n__gt=0) for facet, scope in tallies_for.items() if scope is not None
     }
     triples = None
     if listed is not None and sharing - groups.keys():

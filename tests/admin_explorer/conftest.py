@@ -93,6 +93,16 @@ def plain_client(client, db):
     return client
 
 
+def resolve(world, params: dict) -> dict:
+    """``params`` with the ids of the world's rows in place of ``"placeholder"``."""
+    params = dict(params)
+    if params.get("project") == "placeholder":
+        params["project"] = world.jobs["Apollo"].pk
+    if params.get("annotator") == "placeholder":
+        params["annotator"] = world.annotators["Rafferty"].pk
+    return params
+
+
 def tags_of(task) -> set[str]:
     return {t.name for t in task.dataset.tags.all()}
 

@@ -8,7 +8,7 @@ import pytest
 from admin_explorer import selectors, tally
 from admin_explorer.export import format_datetime, format_datetime_text
 
-from .conftest import fetch, tags_of
+from .conftest import fetch, resolve, tags_of
 
 FACET_CASES = [
     {},
@@ -21,15 +21,6 @@ FACET_CASES = [
     {"annotator": "placeholder", "rating_min": "2.5"},
     {"status": "pending", "created_from": "2025-03-05"},
 ]
-
-
-def resolve(world, params: dict) -> dict:
-    params = dict(params)
-    if params.get("project") == "placeholder":
-        params["project"] = world.jobs["Apollo"].pk
-    if params.get("annotator") == "placeholder":
-        params["annotator"] = world.annotators["Rafferty"].pk
-    return params
 
 
 def brute_force_facets(world, params: dict) -> dict:
