@@ -79,6 +79,11 @@ def _save(export: MediaExport, **fields) -> None:
     export.save(update_fields=[*fields, "updated_at"])
 
 
+def _update_export(interview_id: int, **fields) -> None:
+    """Set ``fields`` on the export record without loading it (``updated_at`` too)."""
+    MediaExport.objects.filter(pk=interview_id).update(**fields, updated_at=timezone.now())
+
+
 def select_session(interview_id: int, export: MediaExport | None = None) -> SessionSpool | None:
     """The session whose audio belongs with the upload: the one the browser named, else
     the one whose end was reported, else the latest one with audio."""
@@ -139,18 +144,16 @@ def save_mixed_audio(
         summary = summarize(mixed.mic_frame_rms, timeline, mixed.samples)
     except Exception as exc:
         logger.error("Audio mixing failed for interview %s: %s", interview_id, exc)
-        MediaExport.objects.filter(interview_id=interview_id).update(
-            mix_error=str(exc)[:2000], updated_at=timezone.now()
-        )
+        _update_export(interview_id, mix_error=str(exc)[:2000])
         raise
     Interview.objects.filter(pk=interview_id).update(audio_paths=paths, updated_at=timezone.now())
-    MediaExport.objects.filter(interview_id=interview_id).update(
+    _update_export(
+        interview_id,
         mixed_at=timezone.now(),
         mix_error="",
         timeline=summary,
         timeline_zero=timeline.zero,
         timeline_basis=timeline.basis,
-        updated_at=timezone.now(),
     )
     logger.info(
         "Mixed audio for interview %s: %.1f s on the %s timeline (%d mic, %d AI chunks)",
@@ -306,11 +309,11 @@ def run_export(
     except Exception as exc:
         message = str(exc) or exc.__class__.__name__
         logger.error("Export failed for interview %s: %s", interview_id, message)
-        MediaExport.objects.filter(pk=interview_id).update(
+        _update_export(
+            interview_id,
             status=MediaExport.Status.FAILED,
             error=message[-4000:],
             finished_at=timezone.now(),
-            updated_at=timezone.now(),
         )
         raise
 
@@ -403,7 +406,7 @@ def _export(interview_id, export, wait_seconds, require_session_end, progress) -
             measured_offset=alignment.measured,
             alignment_confidence=alignment.confidence,
         )
-    MediaExport.objects.filter(pk=interview_id).update(**fields, updated_at=timezone.now())
+    _update_export(interview_id, **fields)
     logger.info(
         "Export done for interview %s: %s (%s)",
         interview_id,

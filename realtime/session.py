@@ -37,7 +37,14 @@ from . import services
 from .audio_buffer import AudioBuffer, UnknownSeq
 from .clock import ClientClock, InputAudioMap
 from .latency import LatencyTracker
-from .protocol import CHUNK_MS, SAMPLE_RATE, ProtocolError
+from .protocol import (
+    CHUNK_MS,
+    CLOSE_NORMAL,
+    CLOSE_PROVIDER_UNAVAILABLE,
+    CLOSE_SUPERSEDED,
+    SAMPLE_RATE,
+    ProtocolError,
+)
 from .providers import SessionSeed, create_provider
 
 if TYPE_CHECKING:
@@ -467,8 +474,6 @@ class LiveSession:
         )
 
     async def _provider_failed(self, message: str) -> None:
-        from .protocol import CLOSE_PROVIDER_UNAVAILABLE
-
         await self.send_error("provider_unavailable", message or "The AI provider is unavailable.")
         peer = self.peer
         if peer is not None:
@@ -502,8 +507,6 @@ class LiveSession:
         )
         peer, self.peer = self.peer, None
         if peer is not None:
-            from .protocol import CLOSE_NORMAL
-
             with contextlib.suppress(Exception):
                 await peer.send_json({"event": "session_ended", "interview_id": self.interview_id})
                 await peer.close(code=CLOSE_NORMAL)
@@ -567,8 +570,6 @@ class LiveSession:
 
 
 async def _superseded(peer: Peer) -> None:
-    from .protocol import CLOSE_SUPERSEDED
-
     with contextlib.suppress(Exception):
         await peer.send_json(
             {
