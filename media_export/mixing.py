@@ -278,25 +278,6 @@ def mix_to_files(
     return MixFiles({name: sink.path for name, sink in sinks.items()}, total, rms)
 
 
-def write_wav(samples: np.ndarray, path: Path) -> None:
-    """Write one whole track through pydub, atomically (temp name, then ``os.replace``)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    segment = AudioSegment(
-        data=memoryview(np.ascontiguousarray(samples, dtype="<i2")).cast("B"),
-        sample_width=2,
-        frame_rate=SAMPLE_RATE,
-        channels=1,
-    )
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".wav.tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            segment.export(fh, format="wav")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def read_wav(path: Path) -> np.ndarray:
     """A WAV written here, back as int16 samples (via pydub)."""
     segment = AudioSegment.from_file(path, format="wav")

@@ -19,10 +19,6 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 WEBM_MAGIC = b"\x1a\x45\xdf\xa3"
 
 
-class UploadTooLarge(Exception):
-    pass
-
-
 def incoming_dir() -> Path:
     path = Path(settings.UPLOADS_VIDEOS_DIR) / ".incoming"
     path.mkdir(parents=True, exist_ok=True)

@@ -112,20 +112,23 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await self._start(message)
 
     async def _start(self, message: Start) -> None:
-        if not token_matches(message.token, message.interview_id):
-            await self._refuse(
-                "unauthorized", "The invitation is not valid for this interview.", 4401
-            )
-            return
         try:
+            if not token_matches(message.token, message.interview_id):
+                raise InvalidInvitation
             interview = await ainterview_for_token(message.token)
         except InvalidInvitation:
             await self._refuse(
-                "unauthorized", "The invitation is not valid for this interview.", 4401
+                "unauthorized",
+                "The invitation is not valid for this interview.",
+                protocol.CLOSE_UNAUTHORIZED,
             )
             return
         if interview.is_finished:
-            await self._refuse("interview_finished", "This interview has already finished.", 4409)
+            await self._refuse(
+                "interview_finished",
+                "This interview has already finished.",
+                protocol.CLOSE_FINISHED,
+            )
             return
         self._starting = True
         try:
@@ -135,7 +138,9 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             except Exception as exc:
                 logger.exception("Interview %s: the AI provider could not start", interview.pk)
                 await self._refuse(
-                    "provider_unavailable", f"The AI interviewer could not start: {exc}", 4503
+                    "provider_unavailable",
+                    f"The AI interviewer could not start: {exc}",
+                    protocol.CLOSE_PROVIDER_UNAVAILABLE,
                 )
         finally:
             self._starting = False
