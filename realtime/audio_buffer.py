@@ -14,11 +14,10 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 
-from media_export.spool import SessionSpool, SpoolWriter
+from media_export.spool import SAMPLE_RATE, SessionSpool, SpoolWriter
 
 logger = logging.getLogger("realtime.audio_buffer")
 
-SAMPLE_RATE = 24000
 BYTES_PER_MS = SAMPLE_RATE * 2 / 1000  # 48 bytes of PCM16 per millisecond
 
 
@@ -99,19 +98,13 @@ class AudioBuffer:
         return True
 
     def _mark_mic(self, seq: int) -> None:
-        if seq == self._mic_next:
-            self._mic_next += 1
-            while self._mic_next in self._mic_ahead:
-                self._mic_ahead.discard(self._mic_next)
-                self._mic_next += 1
-        else:
-            self._mic_ahead.add(seq)
+        self._mic_ahead.add(seq)
+        if seq - self._mic_next > self.max_mic_gap:
             # A gap the client never fills must not pin the watermark (and memory) forever.
-            if seq - self._mic_next > self.max_mic_gap:
-                self._mic_next = min(self._mic_ahead)
-                while self._mic_next in self._mic_ahead:
-                    self._mic_ahead.discard(self._mic_next)
-                    self._mic_next += 1
+            self._mic_next = min(self._mic_ahead)
+        while self._mic_next in self._mic_ahead:
+            self._mic_ahead.discard(self._mic_next)
+            self._mic_next += 1
 
     # -- AI --------------------------------------------------------------------
     @property

@@ -14,8 +14,10 @@ import math
 import re
 from dataclasses import dataclass
 
+# PCM is spooled exactly as it arrives, so the wire format is the spool's.
+from media_export.spool import SAMPLE_RATE
+
 MAX_FRAME_BYTES = 64 * 1024
-SAMPLE_RATE = 24000
 CHUNK_MS = 100
 MAX_CHUNK_BYTES = SAMPLE_RATE * 2  # one second of 24 kHz PCM16
 

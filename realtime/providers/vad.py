@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SAMPLE_RATE = 24000
+from ..protocol import SAMPLE_RATE
 
 
 @dataclass(frozen=True)
