@@ -52,6 +52,15 @@ class Interview(models.Model):
         EXPORTED = "exported", "Exported"
         FAILED = "failed", "Failed"
 
+    class EndReason(models.TextChoices):
+        """How the live part ended: staff tell a full interview from one cut short."""
+
+        INTERVIEWER_FINISHED = "interviewer_finished", "Interviewer finished"
+        CANDIDATE_ENDED = "candidate_ended", "Ended by the candidate"
+        ABANDONED = "abandoned", "Candidate did not come back"
+        PROVIDER_FAILED = "provider_failed", "AI interviewer unavailable"
+        TIME_LIMIT = "time_limit", "Time limit reached"
+
     #: Interviews in these states can no longer be joined over the websocket.
     FINISHED_STATUSES = (Status.COMPLETED, Status.EXPORTED, Status.FAILED)
 
@@ -60,6 +69,10 @@ class Interview(models.Model):
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVITED)
     started_at = models.DateTimeField(null=True, blank=True)
     ended_at = models.DateTimeField(null=True, blank=True)
+    end_reason = models.CharField(max_length=30, choices=EndReason.choices, blank=True)
+    failure_reason = models.TextField(
+        blank=True, help_text="Why the interview failed, in words for staff."
+    )
     video_url = models.CharField(max_length=500, blank=True)
     audio_paths = models.JSONField(default=dict, blank=True)
     latency = models.JSONField(
@@ -89,9 +102,18 @@ class TranscriptEntry(models.Model):
         CANDIDATE = "candidate", "Candidate"
         INTERVIEWER = "interviewer", "Interviewer"
 
+    class Flag(models.TextChoices):
+        """What is known to be missing from ``text``."""
+
+        NONE = "", "–"
+        INTERRUPTED = "interrupted", "Interrupted"  # the text is what the candidate heard
+        INAUDIBLE = "inaudible", "Inaudible"  # speech recognition ran and failed
+        NOT_TRANSCRIBED = "not_transcribed", "Not transcribed"  # recognition did not run
+
     interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="transcript")
     role = models.CharField(max_length=20, choices=Role.choices)
     text = models.TextField()
+    flag = models.CharField(max_length=20, choices=Flag.choices, blank=True, default="")
     provider_item_id = models.CharField(max_length=100, blank=True)
     start_seconds = models.FloatField(
         null=True, blank=True, help_text="Start on the interview timeline (client clock)."

@@ -1,10 +1,23 @@
-"""Write-side operations on the interview domain."""
+"""Write-side operations on the interview domain.
+
+Every change of an interview's status goes through the functions under "Status"
+below, so the allowed moves live in one place::
+
+    invited → in_progress → completed → exported
+    any state but exported → failed
+
+Each is one conditional ``UPDATE``: safe when two processes race (the second finds
+nothing to change) and never moves an interview backwards.
+"""
 
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from .models import Candidate, Interview, Job
+
+Status = Interview.Status
 
 DEMO_JOB_TITLE = "Demo: Support Engineer"
 DEMO_QUESTIONS = [
@@ -66,3 +79,62 @@ def ensure_demo_interview() -> tuple[Interview, bool]:
         instructions=DEMO_INSTRUCTIONS,
         description="A short practice interview with three questions.",
     )
+
+
+# -- Status --------------------------------------------------------------------
+
+
+def _move(interview_id: int, sources: tuple[str, ...], **fields) -> bool:
+    now = timezone.now()
+    changed = Interview.objects.filter(pk=interview_id, status__in=sources).update(
+        **fields, updated_at=now
+    )
+    return bool(changed)
+
+
+def start_interview(*, interview_id: int) -> bool:
+    """The candidate connected: ``invited`` → ``in_progress`` (``started_at`` set once)."""
+    now = timezone.now()
+    started = _move(interview_id, (Status.INVITED,), status=Status.IN_PROGRESS, started_at=now)
+    Interview.objects.filter(pk=interview_id, started_at__isnull=True).update(started_at=now)
+    return started
+
+
+def complete_interview(*, interview_id: int, end_reason: str) -> bool:
+    """The live part is over: ``invited``/``in_progress`` → ``completed``."""
+    return _move(
+        interview_id,
+        (Status.INVITED, Status.IN_PROGRESS),
+        status=Status.COMPLETED,
+        ended_at=timezone.now(),
+        end_reason=Interview.EndReason(end_reason),
+    )
+
+
+def fail_interview(*, interview_id: int, reason: str, end_reason: str = "") -> bool:
+    """The interview cannot complete; ``reason`` is shown to staff. Not after ``exported``."""
+    fields = {"status": Status.FAILED, "failure_reason": reason[:2000]}
+    if end_reason:
+        fields["end_reason"] = Interview.EndReason(end_reason)
+    changed = _move(interview_id, (Status.INVITED, Status.IN_PROGRESS, Status.COMPLETED), **fields)
+    Interview.objects.filter(pk=interview_id, ended_at__isnull=True).update(ended_at=timezone.now())
+    return changed
+
+
+def mark_exported(*, interview_id: int, video_url: str) -> bool:
+    """The recording is ready: ``completed`` (or a re-export) → ``exported``.
+
+    A failed interview keeps its status (and reason); its ``video_url`` is still set,
+    so staff can watch what was recorded.
+    """
+    changed = _move(
+        interview_id,
+        (Status.COMPLETED, Status.EXPORTED),
+        status=Status.EXPORTED,
+        video_url=video_url,
+    )
+    if not changed:
+        Interview.objects.filter(pk=interview_id).update(
+            video_url=video_url, updated_at=timezone.now()
+        )
+    return changed

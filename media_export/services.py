@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from interviews import services as interview_services
 from interviews.models import Interview
 
 from . import ffmpeg
@@ -390,9 +391,7 @@ def _export(interview_id, export, wait_seconds, require_session_end, progress) -
         duration=duration,
     )
     url = media_url(media_relpath(result.path))
-    Interview.objects.filter(pk=interview_id).update(
-        video_url=url, status=Interview.Status.EXPORTED, updated_at=timezone.now()
-    )
+    interview_services.mark_exported(interview_id=interview_id, video_url=url)
     fields = {
         "status": MediaExport.Status.DONE,
         "finished_at": timezone.now(),

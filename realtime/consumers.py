@@ -12,6 +12,7 @@ import time
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from interviews.invitations import InvalidInvitation, ainterview_for_token, token_matches
+from interviews.models import Interview
 from interviewsite.memory import freeze_loaded_objects
 
 from . import protocol, services
@@ -28,6 +29,8 @@ from .protocol import (
 from .session import LiveSession, start_session
 
 logger = logging.getLogger("realtime.consumers")
+
+EndReason = Interview.EndReason
 
 _startup_frozen = False
 
@@ -105,7 +108,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             session.on_recording_started(message.timestamp)
         elif isinstance(message, End):
             self.session = None
-            await session.end("candidate ended the interview")
+            await session.end(EndReason.CANDIDATE_ENDED)
         elif isinstance(message, Start):
             if session is not None or self._starting:
                 raise ProtocolError("already_started", "This connection already started a session.")
@@ -132,7 +135,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             return
         self._starting = True
         try:
-            await services.mark_in_progress(interview)
+            await services.start_interview(interview_id=interview.pk)
             try:
                 self.session = await start_session(interview, message.session_id, self)
             except Exception as exc:

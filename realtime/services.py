@@ -12,26 +12,14 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from interviews import services as interview_services
 from interviews.models import Interview, TranscriptEntry
 
 from .providers.base import HistoryEntry
 
-
-@database_sync_to_async
-def mark_in_progress(interview: Interview) -> None:
-    if interview.status == Interview.Status.IN_PROGRESS and interview.started_at:
-        return
-    interview.status = Interview.Status.IN_PROGRESS
-    interview.started_at = interview.started_at or timezone.now()
-    interview.save(update_fields=["status", "started_at", "updated_at"])
-
-
-@database_sync_to_async
-def mark_completed(interview_id: int) -> None:
-    """Completed once the live part is over; never moves an exported/failed interview back."""
-    Interview.objects.filter(
-        pk=interview_id, status__in=[Interview.Status.INVITED, Interview.Status.IN_PROGRESS]
-    ).update(status=Interview.Status.COMPLETED, ended_at=timezone.now(), updated_at=timezone.now())
+start_interview = database_sync_to_async(interview_services.start_interview)
+complete_interview = database_sync_to_async(interview_services.complete_interview)
+fail_interview = database_sync_to_async(interview_services.fail_interview)
 
 
 @database_sync_to_async
@@ -47,6 +35,7 @@ def save_transcript(
     text: str,
     start: float | None,
     end: float | None,
+    flag: str = "",
 ) -> bool:
     """Store one finished utterance; a repeated item is stored once. True when new."""
     try:
@@ -55,7 +44,7 @@ def save_transcript(
                 interview_id=interview_id,
                 provider_item_id=item_id,
                 role=role,
-                defaults={"text": text, "start_seconds": start, "end_seconds": end},
+                defaults={"text": text, "start_seconds": start, "end_seconds": end, "flag": flag},
             )
     except IntegrityError:  # a concurrent writer stored the same item first
         return False

@@ -285,7 +285,7 @@ class LiveSession:
         logger.info(
             "Session %s of interview %s: resume window passed", self.session_id, self.interview_id
         )
-        await self.end("resume window passed")
+        await self.end(Interview.EndReason.ABANDONED)
 
     # -- client messages -------------------------------------------------------
     async def on_mic(self, seq: int, timestamp: float, pcm: bytes) -> None:
@@ -486,24 +486,27 @@ class LiveSession:
         deadline = time.monotonic() + cap_seconds
         while time.monotonic() < deadline and self.clock.now() < self.buffer.playback_end() + 0.3:
             await asyncio.sleep(0.05)
-        await self.end("interviewer finished")
+        await self.end(Interview.EndReason.INTERVIEWER_FINISHED)
 
     # -- ending ----------------------------------------------------------------
-    async def end(self, reason: str) -> None:
+    async def end(self, reason: Interview.EndReason) -> None:
         """Finish the session exactly once: flush, complete, request mixing, tell the browser."""
         if self.state in ("ended", "handed_off"):
             return
         self.state = "ended"
         SESSIONS.pop(self.key, None)
         await self._release(ended=True)
-        await services.mark_completed(self.interview_id)
+        await services.complete_interview(interview_id=self.interview_id, end_reason=reason)
         await services.save_latency(self.interview_id, self.latency.summary())
         try:
             await sync_to_async(media_services.request_mixing)(self.interview_id, self.session_id)
         except Exception:
             logger.exception("Interview %s: requesting the audio mix failed", self.interview_id)
         logger.info(
-            "Session %s of interview %s ended (%s)", self.session_id, self.interview_id, reason
+            "Session %s of interview %s ended (%s)",
+            self.session_id,
+            self.interview_id,
+            reason.label,
         )
         peer, self.peer = self.peer, None
         if peer is not None:
