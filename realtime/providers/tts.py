@@ -10,9 +10,10 @@ from __future__ import annotations
 import ctypes
 import threading
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
+
+from ..resample import resample_pcm16
 
 OUTPUT_RATE = 24000
 
@@ -158,48 +159,3 @@ class EspeakSynthesizer:
                 end = len(data[: max(position - 1 + length, 0)].decode("utf-8", "ignore"))
                 words.append(Word(start, end, float(audio_ms)))
         return Speech(pcm=pcm, text=text, words=tuple(words))
-
-
-# -- resampling ------------------------------------------------------------------------
-
-
-@lru_cache(maxsize=8)
-def _polyphase_bank(up: int, down: int, half_width: int = 12, beta: float = 8.0) -> np.ndarray:
-    """Kaiser-windowed sinc low-pass split into ``up`` phases.
-
-    Cut-off at the lower of the two Nyquist rates, so resampling does not alias.
-    """
-    factor = max(up, down)
-    # Enough taps for ``half_width`` zero crossings of the sinc on each side, also when
-    # decimating (down > up), where the cut-off is below the input's Nyquist rate.
-    taps_per_phase = 2 * half_width * -(-factor // up)
-    n = np.arange(taps_per_phase * up) - (taps_per_phase * up - 1) / 2
-    cutoff = 1.0 / factor  # relative to the upsampled Nyquist
-    h = cutoff * np.sinc(cutoff * n) * np.kaiser(len(n), beta)
-    h *= up / h.sum()  # unity gain at DC after zero-stuffing by ``up``
-    # Phase p holds taps h[p], h[p+up], ...: the taps applied to successive input samples.
-    return h.reshape(taps_per_phase, up).T.copy()
-
-
-def resample_pcm16(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Band-limited polyphase resampling of int16 mono audio; returns int16."""
-    if rate_in == rate_out or len(samples) == 0:
-        return samples.astype("<i2", copy=True)
-    g = np.gcd(rate_in, rate_out)
-    up, down = rate_out // g, rate_in // g
-    bank = _polyphase_bank(up, down)
-    taps = bank.shape[1]
-    x = samples.astype(np.float64)
-    pad = taps
-    xp = np.concatenate([np.zeros(pad), x, np.zeros(pad)])
-    n_out = int(len(x) * up // down)
-    pos = np.arange(n_out, dtype=np.int64) * down  # positions on the upsampled grid
-    # Centre the filter: its group delay on the upsampled grid is (taps*up - 1)/2.
-    pos = pos + (taps * up - 1) // 2
-    base = pos // up
-    phase = pos % up
-    # Output sample = sum_k bank[phase, k] * x[base - k]
-    idx = base[:, None] - np.arange(taps)[None, :] + pad
-    windows = xp[np.clip(idx, 0, len(xp) - 1)]
-    y = np.einsum("ij,ij->i", windows, bank[phase])
-    return np.clip(np.rint(y), -32768, 32767).astype("<i2")
