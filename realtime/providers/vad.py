@@ -1,4 +1,12 @@
-"""Energy voice activity detection with an adaptive noise floor and a hangover.
+"""Turn detection for the offline interviewer: Silero VAD, and an energy VAD as fallback.
+
+Both detectors take 24 kHz PCM16 as it arrives and report ``speech_started`` /
+``speech_stopped`` in milliseconds of input audio since they started, like the
+``audio_start_ms`` / ``audio_end_ms`` of OpenAI's server VAD. ``create_turn_detector``
+picks one by name and falls back to the energy VAD, with one logged error, when the
+Silero model cannot be loaded.
+
+**Energy VAD** (``EnergyVad``): an adaptive noise floor and a hangover.
 
 Frames of ``frame_ms`` are voiced when their level is ``snr_db`` above the noise
 floor and above ``min_level_dbfs``. The floor is the quietest frame level seen in the
@@ -12,18 +20,26 @@ floor (a fan switching on): the interviewer ignores turns below a few dB.
 
 A turn starts after ``min_speech_ms`` of voiced frames with no gap longer than
 ``onset_gap_ms``, and ends after ``silence_ms`` without a voiced frame (the hangover).
-Times are milliseconds of input audio since the detector started, like the
-``audio_start_ms`` / ``audio_end_ms`` of OpenAI's server VAD.
+
+**Silero VAD** (``silero_vad.SileroVad``): a neural speech probability per 32 ms
+window, the default; see that module.
 """
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from ..protocol import SAMPLE_RATE
+
+if TYPE_CHECKING:
+    from .silero_vad import SileroConfig, SileroVad
+
+logger = logging.getLogger("realtime.providers.vad")
 
 
 @dataclass(frozen=True)
@@ -76,6 +92,11 @@ class EnergyVad:
     def current_speech_ms(self) -> int:
         """Voiced duration of the candidate onset or turn in progress."""
         return self._turn_voiced_ms if self.in_speech else self._run_voiced_ms
+
+    @property
+    def trailing_silence_ms(self) -> int:
+        """How long the turn in progress has been quiet (0 while voiced)."""
+        return self._processed_ms - self._last_voiced_end_ms if self.in_speech else 0
 
     def feed(self, pcm: bytes) -> list[VadEvent]:
         samples = np.frombuffer(pcm, dtype="<i2").astype(np.float32)
@@ -146,3 +167,33 @@ class EnergyVad:
             self._run_start_ms = None
             self._run_voiced_ms = 0
         return None
+
+
+def create_turn_detector(
+    kind: str = "silero",
+    energy: VadConfig | None = None,
+    silero: SileroConfig | None = None,
+) -> EnergyVad | SileroVad:
+    """The detector named ``kind``; the energy VAD when Silero cannot run here."""
+    if kind == "silero":
+        from .silero_vad import SileroVad, TurnDetectorUnavailable
+
+        try:
+            return SileroVad(silero)
+        except TurnDetectorUnavailable as exc:
+            _log_fallback_once(str(exc))
+    elif kind != "energy":
+        raise ValueError(f"Unknown turn detector {kind!r}")
+    return EnergyVad(energy)
+
+
+_fallback_logged = False
+
+
+def _log_fallback_once(reason: str) -> None:
+    global _fallback_logged
+    if not _fallback_logged:
+        _fallback_logged = True
+        logger.error(
+            "Silero VAD unavailable (%s); the offline interviewer uses the energy VAD", reason
+        )
