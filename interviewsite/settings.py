@@ -221,6 +221,22 @@ MIX_WAIT_SECONDS = env_float("MIX_WAIT_SECONDS", 10.0)
 SPOOL_FLUSH_SECONDS = env_float("SPOOL_FLUSH_SECONDS", 1.0)
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "").strip() or None
 
+# The offline interviewer's ears: speech-to-text and turn detection (see realtime/transcription).
+TRANSCRIPTION = os.environ.get("TRANSCRIPTION", "whisper-base").strip() or "whisper-base"
+if TRANSCRIPTION not in {"whisper-base", "whisper-tiny", "off"}:
+    raise ImproperlyConfigured("TRANSCRIPTION must be 'whisper-base', 'whisper-tiny' or 'off'")
+TRANSCRIPTION_MODEL_DIR = os.environ.get("TRANSCRIPTION_MODEL_DIR", "").strip() or None
+TRANSCRIPTION_WORKERS = env_int("TRANSCRIPTION_WORKERS", 1)
+TRANSCRIPTION_THREADS = env_int("TRANSCRIPTION_THREADS", min(4, os.cpu_count() or 1))
+TRANSCRIPTION_QUEUE = env_int("TRANSCRIPTION_QUEUE", 16)
+if min(TRANSCRIPTION_WORKERS, TRANSCRIPTION_THREADS, TRANSCRIPTION_QUEUE) < 1:
+    raise ImproperlyConfigured(
+        "TRANSCRIPTION_WORKERS, TRANSCRIPTION_THREADS and TRANSCRIPTION_QUEUE must be at least 1"
+    )
+LOCAL_VAD = os.environ.get("LOCAL_VAD", "silero").strip() or "silero"
+if LOCAL_VAD not in {"silero", "energy"}:
+    raise ImproperlyConfigured("LOCAL_VAD must be 'silero' or 'energy'")
+
 # Uploads stream to disk in chunks; never hold a whole video in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024

@@ -1,8 +1,11 @@
-"""The offline interviewer: energy VAD in, eSpeak NG out, no network and no key.
+"""The offline interviewer: Silero VAD and Whisper in, eSpeak NG out, no network and no key.
 
 It greets the candidate, asks the job's questions in order (one per answer) and says
 goodbye after the last one, emitting the same server events OpenAI Realtime would.
-It does no speech recognition: a candidate turn is stored as its measured length.
+Each candidate turn is transcribed in the background by the process's Whisper model
+(``realtime.transcription``): the next question never waits for it, and the transcript
+arrives as ``conversation.item.input_audio_transcription.completed``, as OpenAI's does.
+Turns are detected by Silero VAD (``LOCAL_VAD``), or the energy VAD as its fallback.
 
 Barge-in: while the interviewer is talking, ``barge_in_ms`` of voiced candidate speech
 emits ``input_audio_buffer.speech_started`` and stops the reply; the session then
@@ -19,9 +22,14 @@ import logging
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
+
+from ..transcription import Transcriber, get_transcriber
+from ..transcription.turns import TurnAudio, TurnTranscript
 from .base import RealtimeProvider, SessionSeed
+from .silero_vad import SileroConfig
 from .tts import OUTPUT_RATE, EspeakSynthesizer, Speech
-from .vad import EnergyVad, VadConfig
+from .vad import VadConfig, create_turn_detector
 
 logger = logging.getLogger("realtime.providers.local")
 
@@ -35,6 +43,10 @@ class LocalTiming:
     barge_in_ms: int = 300  # voiced speech during the interviewer's reply that interrupts it
     reask_below: float = 0.6  # repeat an interrupted question heard less than this fraction
     min_modulation_db: float = 3.0  # level spread a turn needs to be speech, not steady noise
+    segment_ms: int = 20000  # a longer turn is transcribed in parts, cut at a pause …
+    segment_pause_ms: int = 200  # … at least this long …
+    max_segment_ms: int = 28000  # … or here without one (Whisper hears 30 s at a time)
+    transcript_tail_ms: int = 200  # audio kept after the detected end of speech
 
 
 @dataclass
@@ -55,14 +67,21 @@ class LocalInterviewer(RealtimeProvider):
         self,
         *,
         vad: VadConfig | None = None,
+        silero: SileroConfig | None = None,
+        turn_detection: str | None = None,
         timing: LocalTiming | None = None,
         voice: str = "en-us",
         words_per_minute: int = 165,
+        transcriber: Transcriber | None = None,
     ):
         super().__init__()
-        self.vad = EnergyVad(vad)
+        self.vad = create_turn_detector(turn_detection or settings.LOCAL_VAD, vad, silero)
         self.timing = timing or LocalTiming()
         self.turn_silence_ms = self.vad.config.silence_ms
+        self._transcriber = transcriber or get_transcriber()
+        self._ears = TurnAudio()
+        self._turn_transcript: TurnTranscript | None = None
+        self._transcripts: set[TurnTranscript] = set()
         self._tts = EspeakSynthesizer(voice=voice, words_per_minute=words_per_minute)
         self._ids = itertools.count(1)
         # Item ids must stay unique per interview across provider sessions (transcript key).
@@ -99,12 +118,15 @@ class LocalInterviewer(RealtimeProvider):
     async def close(self) -> None:
         if self._reply_task and not self._reply_task.done():
             self._reply_task.cancel()
+        for transcript in list(self._transcripts):
+            transcript.cancel()
         await super().close()
 
     # -- input -----------------------------------------------------------------
     async def append_audio(self, pcm: bytes) -> None:
         if self.closed:
             return
+        self._ears.append(pcm)
         for event in self.vad.feed(pcm):
             if event.kind == "speech_started":
                 if self._speaking():
@@ -114,7 +136,7 @@ class LocalInterviewer(RealtimeProvider):
             else:
                 pending, self._barge_pending = self._barge_pending, None
                 if pending is None and self._user_item is not None:
-                    self._speech_stopped(event.audio_ms, event.speech_ms, event.modulation_db)
+                    self._speech_stopped(event)
         if (
             self._barge_pending is not None
             and self.vad.current_speech_ms >= self.timing.barge_in_ms
@@ -122,6 +144,7 @@ class LocalInterviewer(RealtimeProvider):
             start, self._barge_pending = self._barge_pending, None
             self._speech_started(start)
             self._stop_reply()
+        self._cut_long_turn()
 
     async def truncate(self, item_id: str, audio_end_ms: int) -> None:
         reply = self._find_reply(item_id)
@@ -161,6 +184,11 @@ class LocalInterviewer(RealtimeProvider):
 
     def _speech_started(self, audio_start_ms: int) -> None:
         self._user_item = f"item_{self._prefix}_{next(self._ids)}"
+        self._ears.start_turn(audio_start_ms)
+        transcript = TurnTranscript(self._user_item, self._transcriber, self.emit)
+        self._turn_transcript = transcript
+        self._transcripts.add(transcript)
+        transcript.task.add_done_callback(lambda _t: self._transcripts.discard(transcript))
         self.emit(
             {
                 "type": "input_audio_buffer.speech_started",
@@ -169,39 +197,55 @@ class LocalInterviewer(RealtimeProvider):
             }
         )
 
-    def _speech_stopped(self, audio_end_ms: int, speech_ms: int, modulation_db: float) -> None:
+    def _cut_long_turn(self) -> None:
+        """Send a long turn's audio so far to the recogniser, at a pause if there is one."""
+        transcript, t = self._turn_transcript, self.timing
+        if transcript is None or self._user_item is None:
+            return
+        held, quiet = self._ears.held_ms, self.vad.trailing_silence_ms
+        if (held >= t.segment_ms and quiet >= t.segment_pause_ms) or held >= t.max_segment_ms:
+            pause_start = self.vad.processed_ms - quiet
+            transcript.add(self._ears.take(pause_start + min(quiet, t.transcript_tail_ms)))
+
+    def _speech_stopped(self, event) -> None:
         item_id, self._user_item = self._user_item, None
+        transcript, self._turn_transcript = self._turn_transcript, None
         self.emit(
             {
                 "type": "input_audio_buffer.speech_stopped",
-                "audio_end_ms": int(audio_end_ms),
+                "audio_end_ms": int(event.audio_ms),
                 "item_id": item_id,
             }
         )
-        if modulation_db < self.timing.min_modulation_db:
+        audio = self._ears.end_turn(event.speech_end_ms + self.timing.transcript_tail_ms)
+        if event.modulation_db < self.timing.min_modulation_db:
             # A steady noise got louder than the floor for a moment: not a candidate turn.
-            logger.debug("Ignoring a %d ms turn with %.1f dB modulation", speech_ms, modulation_db)
+            logger.debug(
+                "Ignoring a %d ms turn with %.1f dB modulation",
+                event.speech_ms,
+                event.modulation_db,
+            )
+            if transcript is not None:
+                transcript.cancel()
             self._after_candidate_turn(0)
             return
         self.emit(
             {"type": "input_audio_buffer.committed", "item_id": item_id, "previous_item_id": None}
         )
-        seconds = speech_ms / 1000
+        # As OpenAI's: the item carries no transcript; it follows in its own event.
         item = {
             "id": item_id,
             "type": "message",
             "role": "user",
             "status": "completed",
-            "content": [
-                {
-                    "type": "input_audio",
-                    "transcript": f"[{seconds:.1f} s of speech; the offline interviewer does not transcribe]",
-                }
-            ],
+            "content": [{"type": "input_audio", "transcript": None}],
         }
         self.emit({"type": "conversation.item.added", "item": {**item, "status": "in_progress"}})
         self.emit({"type": "conversation.item.done", "item": item})
-        self._after_candidate_turn(speech_ms)
+        if transcript is not None:
+            transcript.add(audio)
+            transcript.finish(expect_words=event.speech_ms >= self.timing.min_answer_ms)
+        self._after_candidate_turn(event.speech_ms)
 
     def _after_candidate_turn(self, speech_ms: int) -> None:
         closing = self._reply
