@@ -7,6 +7,7 @@ import pytest
 
 from interviews.models import Interview, TranscriptEntry
 from realtime import session as session_module
+from realtime import takeover
 
 from .helpers import Browser, catch_up, settle, silence_pcm, speech_pcm
 
@@ -202,7 +203,7 @@ async def test_resume_in_another_process_waits_for_the_spool_release(
     loop = asyncio.get_running_loop()
     began = loop.time()
     second, ready = await started(interview, token)
-    assert loop.time() - began < session_module.RELEASE_WAIT_SECONDS  # released, not timed out
+    assert loop.time() - began < takeover.RELEASE_WAIT_SECONDS  # released, not timed out
     assert (await first.expect("error"))["code"] == "superseded"
     assert old.state == "handed_off" and old.buffer.spool.closed
     assert ready["resume_from_seq"] == 4
