@@ -166,20 +166,29 @@ class ProviderEvents:
         await self._save_candidate(str(event.get("item_id") or ""), event.get("transcript"))
 
     async def _on_transcription_failed(self, event: dict) -> None:
+        error = event.get("error") or {}
         logger.warning(
-            "Session %s: transcription failed for %s",
+            "Session %s: transcription failed for %s: %s %s",
             self.session.session_id,
             event.get("item_id"),
+            error.get("code"),
+            error.get("message"),
         )
+        # The turn happened: keep its place and times, and say what its text lacks.
+        if error.get("code") == "transcription_unavailable":
+            text, flag = "[not transcribed]", TranscriptEntry.Flag.NOT_TRANSCRIBED
+        else:
+            text, flag = "[inaudible]", TranscriptEntry.Flag.INAUDIBLE
+        await self._save_candidate(str(event.get("item_id") or ""), text, flag=flag.value)
 
-    async def _save_candidate(self, item_id: str, text) -> None:
+    async def _save_candidate(self, item_id: str, text, flag: str = "") -> None:
         session = self.session
         text = str(text or "").strip()
         if not item_id or not text:
             return
         start, end = self.speech.get(item_id, (None, None))
         if await services.save_transcript(
-            session.interview_id, ROLE_CANDIDATE, item_id, text, start, end
+            session.interview_id, ROLE_CANDIDATE, item_id, text, start, end, flag=flag
         ):
             await session.send(
                 {"event": "transcript", "role": ROLE_CANDIDATE, "text": text, "final": True}

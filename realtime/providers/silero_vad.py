@@ -39,7 +39,7 @@ class SileroConfig:
     threshold: float = 0.5  # a window at or above this probability is speech …
     neg_threshold: float = 0.35  # … and a turn goes quiet only below this (hysteresis)
     min_speech_ms: int = 160  # speech windows before ``speech_started``
-    silence_ms: int = 700  # quiet that ends a candidate turn (the hangover)
+    silence_ms: int = 900  # quiet that ends a candidate turn (the hangover)
     prefix_padding_ms: int = 300  # ``audio_start_ms`` is this far before the first window
 
 

@@ -5,6 +5,7 @@ from interviews.invitations import make_token
 from interviews.models import Candidate, Interview, Job
 from realtime import session as session_module
 from realtime.providers.local import LocalTiming
+from realtime.providers.silero_vad import SileroConfig
 from realtime.providers.vad import VadConfig
 
 QUESTIONS = ["What did you build last?", "How do you test your code?"]
@@ -13,6 +14,7 @@ QUESTIONS = ["What did you build last?", "How do you test your code?"]
 FAST_LOCAL = {
     "timing": LocalTiming(speed=40.0, lead_ms=300, min_answer_ms=400, barge_in_ms=300),
     "vad": VadConfig(silence_ms=400, calibration_ms=200),
+    "silero": SileroConfig(silence_ms=400),
 }
 
 
