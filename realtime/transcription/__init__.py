@@ -14,6 +14,7 @@ from .service import (
     TranscriberUnavailable,
     Transcription,
     get_transcriber,
+    preload_if_used,
 )
 
 __all__ = [
@@ -23,4 +24,5 @@ __all__ = [
     "TranscriberUnavailable",
     "Transcription",
     "get_transcriber",
+    "preload_if_used",
 ]

@@ -244,3 +244,17 @@ def get_transcriber(config: TranscriberConfig | None = None) -> Transcriber:
         if transcriber is None:
             transcriber = _transcribers[config] = Transcriber(config)
         return transcriber
+
+
+def preload_if_used() -> None:
+    """A server loads the model at startup, in a worker thread: the first answer waits for nothing."""
+    from django.conf import settings
+
+    if settings.REALTIME_PROVIDER != "local":
+        return
+    if settings.TRANSCRIPTION == "off":
+        logger.info(
+            "Speech-to-text is off (TRANSCRIPTION=off): candidate turns are not transcribed"
+        )
+        return
+    get_transcriber().preload()
