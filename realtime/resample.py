@@ -31,13 +31,20 @@ def _polyphase_bank(up: int, down: int, half_width: int = 12, beta: float = 8.0)
     return h.reshape(taps_per_phase, up).T.copy()
 
 
+_BLOCK = 16384  # output samples per step of the whole-signal resampler
+
+
 def _ratio(rate_in: int, rate_out: int) -> tuple[int, int]:
     g = np.gcd(rate_in, rate_out)
     return rate_out // g, rate_in // g
 
 
 def resample_pcm16(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarray:
-    """Band-limited polyphase resampling of int16 mono audio; returns int16."""
+    """Band-limited polyphase resampling of int16 mono audio; returns int16.
+
+    Works through the output in blocks, so a minute of speech needs a few MB, not the
+    gigabyte a single gather of every output's input window would take.
+    """
     if rate_in == rate_out or len(samples) == 0:
         return samples.astype("<i2", copy=True)
     up, down = _ratio(rate_in, rate_out)
@@ -47,15 +54,17 @@ def resample_pcm16(samples: np.ndarray, rate_in: int, rate_out: int) -> np.ndarr
     pad = taps
     xp = np.concatenate([np.zeros(pad), x, np.zeros(pad)])
     n_out = int(len(x) * up // down)
-    pos = np.arange(n_out, dtype=np.int64) * down  # positions on the upsampled grid
-    # Centre the filter: its group delay on the upsampled grid is (taps*up - 1)/2.
-    pos = pos + (taps * up - 1) // 2
-    base = pos // up
-    phase = pos % up
-    # Output sample = sum_k bank[phase, k] * x[base - k]
-    idx = base[:, None] - np.arange(taps)[None, :] + pad
-    windows = xp[np.clip(idx, 0, len(xp) - 1)]
-    y = np.einsum("ij,ij->i", windows, bank[phase])
+    y = np.empty(n_out)
+    for first in range(0, n_out, _BLOCK):
+        # Positions on the upsampled grid, the filter centred: its group delay there is
+        # (taps*up - 1)/2. Output sample = sum_k bank[phase, k] * x[base - k].
+        pos = np.arange(first, min(first + _BLOCK, n_out), dtype=np.int64) * down
+        pos = pos + (taps * up - 1) // 2
+        base = pos // up
+        phase = pos % up
+        idx = base[:, None] - np.arange(taps)[None, :] + pad
+        windows = xp[np.clip(idx, 0, len(xp) - 1)]
+        y[first : first + len(pos)] = np.einsum("ij,ij->i", windows, bank[phase])
     return np.clip(np.rint(y), -32768, 32767).astype("<i2")
 
 

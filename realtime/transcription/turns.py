@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import logging
+import time
 from collections.abc import Callable
 
 from .service import QueueFull, Transcriber, TranscriberUnavailable
@@ -96,6 +97,7 @@ class TurnTranscript:
         self._futures: list[concurrent.futures.Future] = []
         self._task = asyncio.get_running_loop().create_task(self._run())
         self._expect_words = False
+        self._ended_at: float | None = None
 
     @property
     def task(self) -> asyncio.Task:
@@ -126,6 +128,7 @@ class TurnTranscript:
     def finish(self, expect_words: bool) -> None:
         """No more segments. ``expect_words``: the turn was an answer, not a cough."""
         self._expect_words = expect_words
+        self._ended_at = time.monotonic()
         self._parts.put_nowait(None)
 
     def cancel(self) -> None:
@@ -154,6 +157,12 @@ class TurnTranscript:
             if result.text:
                 self._event("delta", delta=(" " if texts else "") + result.text)
                 texts.append(result.text)
+        logger.debug(
+            "Item %s: %.1f s of speech transcribed %.2f s after the turn ended",
+            self.item_id,
+            seconds,
+            time.monotonic() - (self._ended_at or time.monotonic()),
+        )
         if failure is not None:
             unavailable = isinstance(failure, TranscriberUnavailable)
             self._failed(UNAVAILABLE if unavailable else FAILED, str(failure) or "error")

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from realtime.transcription.quality import word_error_rate
 from tests.e2e import sync_checks
 from tests.e2e.conftest import ROOT
 from tests.e2e.fake_mic import build_fake_mic
@@ -31,7 +32,7 @@ QUESTIONS = [
     "How did you test that the audio and the video stayed in sync?",
 ]
 # (kind, seconds after the previous utterance ended, text). The interviewer's VAD
-# ends a turn after 1 s of silence and then answers within ~0.2 s; these gaps put
+# ends a turn after ~0.95 s of silence and then answers within ~0.2 s; these gaps put
 # the barge-in ~1.2 s into the second question (so it is cut early and asked again)
 # and every answer after the interviewer's reply has finished.
 PLAN = [
@@ -56,6 +57,21 @@ UPLOAD_BYTES_PER_SECOND = 1_000_000  # throttled so the progress bar can be seen
 INTERVIEW_TIMEOUT = 120.0
 EXPORT_TIMEOUT = 120.0
 GOAL_MS = 20.0
+MAX_CANDIDATE_WER = 0.25
+# Words that belong to the machinery, never to what a candidate reads.
+INTERNAL_WORDS = (
+    "whisper",
+    "speech-to-text",
+    "transcription_",
+    "does not transcribe",
+    "offline interviewer",
+    "of speech;",
+    "not transcribed",
+    "inaudible",
+    "model",
+)
+CANDIDATE_LINES_JS = """() => [...document.querySelectorAll('#transcript li.candidate .text')]
+  .map((node) => node.textContent)"""
 
 
 # What the browser says its audio path adds beyond the scheduled times (not part of the
@@ -302,6 +318,10 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
         page.goto(f"{link}?raw_audio=1")
         run_interview(page, wire, shots, mic, timings)
         telemetry = page.evaluate("JSON.parse(JSON.stringify(window.interviewTelemetry))")
+        candidate_view = {
+            "lines": page.evaluate(CANDIDATE_LINES_JS),
+            "text": page.inner_text("body"),
+        }
         timings["audio_latency"] = page.evaluate(AUDIO_LATENCY_JS)
         upload_text = page.inner_text("#upload-status")
     except Exception:
@@ -359,6 +379,14 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
     print(text)
     print(
         f"[e2e] wall time {time.monotonic() - began:.1f} s; screenshots: {', '.join(shots.taken)}"
+    )
+    heard = [t["text"] for t in db["transcript"] if t["role"] == "candidate"]
+    said = [c.text for c in mic.cues if c.kind in ("answer", "barge_in")]
+    candidate_wer = word_error_rate(" ".join(said), " ".join(heard)) if heard else 1.0
+    v2v = (db.get("latency") or {}).get("voice_to_voice_ms") or {}
+    print(f"[e2e] candidate transcript WER {candidate_wer:.1%}: {heard}")
+    print(
+        f"[e2e] voice-to-voice p50 {v2v.get('p50')} ms, p95 {v2v.get('p95')} ms, n {v2v.get('n')}"
     )
 
     failures = []
@@ -442,6 +470,16 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
     check(admin["video_players"] >= 1, "admin interview page has no video player")
     check(admin["timeline_pictures"] >= 1, "admin interview page has no timeline picture")
     check(admin["timeline_fits"] is not False, "the admin timeline picture is clipped by its row")
+    # 7. The candidate was heard: their words are stored and shown, in their own words only.
+    check(
+        candidate_wer <= MAX_CANDIDATE_WER,
+        f"candidate transcript WER {candidate_wer:.1%} (said {said}, stored {heard})",
+    )
+    for line in heard:
+        check(line in candidate_view["lines"], f"stored line not shown to the candidate: {line!r}")
+    page_text = candidate_view["text"].lower()
+    leaked = [word for word in INTERNAL_WORDS if word in page_text]
+    check(not leaked, f"the candidate page shows internal wording: {leaked}")
     assert not failures, "\n".join(failures)
 
 
