@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from django.conf import settings
 
 from ..transcription import Transcriber, get_transcriber
-from ..transcription.turns import TurnAudio, TurnTranscript
+from ..transcription.turns import CandidateTurns
 from .base import RealtimeProvider, SessionSeed
 from .silero_vad import SileroConfig
 from .tts import OUTPUT_RATE, EspeakSynthesizer, Speech
@@ -47,6 +47,7 @@ class LocalTiming:
     segment_pause_ms: int = 200  # … at least this long …
     max_segment_ms: int = 28000  # … or here without one (Whisper hears 30 s at a time)
     transcript_tail_ms: int = 200  # audio kept after the detected end of speech
+    transcript_wait_s: float = 20.0  # after the goodbye, how long to wait for transcripts
 
 
 @dataclass
@@ -79,9 +80,15 @@ class LocalInterviewer(RealtimeProvider):
         self.timing = timing or LocalTiming()
         self.turn_silence_ms = self.vad.config.silence_ms
         self._transcriber = transcriber or get_transcriber()
-        self._ears = TurnAudio()
-        self._turn_transcript: TurnTranscript | None = None
-        self._transcripts: set[TurnTranscript] = set()
+        t = self.timing
+        self._ears = CandidateTurns(
+            self._transcriber,
+            self.emit,
+            segment_ms=t.segment_ms,
+            segment_pause_ms=t.segment_pause_ms,
+            max_segment_ms=t.max_segment_ms,
+            tail_ms=t.transcript_tail_ms,
+        )
         self._tts = EspeakSynthesizer(voice=voice, words_per_minute=words_per_minute)
         self._ids = itertools.count(1)
         # Item ids must stay unique per interview across provider sessions (transcript key).
@@ -92,6 +99,7 @@ class LocalInterviewer(RealtimeProvider):
         self._finished = False
         self._reply: _Reply | None = None
         self._reply_task: asyncio.Task | None = None
+        self._complete_task: asyncio.Task | None = None
         self._playback_end = 0.0  # loop time when the current reply should finish playing
         self._user_item: str | None = None
         self._barge_pending: int | None = None  # audio_start_ms of a possible barge-in
@@ -116,17 +124,17 @@ class LocalInterviewer(RealtimeProvider):
             self._ask(answered, "Welcome back. Let's continue. ")
 
     async def close(self) -> None:
-        if self._reply_task and not self._reply_task.done():
-            self._reply_task.cancel()
-        for transcript in list(self._transcripts):
-            transcript.cancel()
+        for task in (self._reply_task, self._complete_task):
+            if task is not None and not task.done():
+                task.cancel()
+        self._ears.close()
         await super().close()
 
     # -- input -----------------------------------------------------------------
     async def append_audio(self, pcm: bytes) -> None:
         if self.closed:
             return
-        self._ears.append(pcm)
+        self._ears.hear(pcm)
         for event in self.vad.feed(pcm):
             if event.kind == "speech_started":
                 if self._speaking():
@@ -144,7 +152,8 @@ class LocalInterviewer(RealtimeProvider):
             start, self._barge_pending = self._barge_pending, None
             self._speech_started(start)
             self._stop_reply()
-        self._cut_long_turn()
+        if self._user_item is not None:
+            self._ears.cut_if_long(self.vad.processed_ms, self.vad.trailing_silence_ms)
 
     async def truncate(self, item_id: str, audio_end_ms: int) -> None:
         reply = self._find_reply(item_id)
@@ -184,11 +193,7 @@ class LocalInterviewer(RealtimeProvider):
 
     def _speech_started(self, audio_start_ms: int) -> None:
         self._user_item = f"item_{self._prefix}_{next(self._ids)}"
-        self._ears.start_turn(audio_start_ms)
-        transcript = TurnTranscript(self._user_item, self._transcriber, self.emit)
-        self._turn_transcript = transcript
-        self._transcripts.add(transcript)
-        transcript.task.add_done_callback(lambda _t: self._transcripts.discard(transcript))
+        self._ears.start(self._user_item, audio_start_ms)
         self.emit(
             {
                 "type": "input_audio_buffer.speech_started",
@@ -197,19 +202,8 @@ class LocalInterviewer(RealtimeProvider):
             }
         )
 
-    def _cut_long_turn(self) -> None:
-        """Send a long turn's audio so far to the recogniser, at a pause if there is one."""
-        transcript, t = self._turn_transcript, self.timing
-        if transcript is None or self._user_item is None:
-            return
-        held, quiet = self._ears.held_ms, self.vad.trailing_silence_ms
-        if (held >= t.segment_ms and quiet >= t.segment_pause_ms) or held >= t.max_segment_ms:
-            pause_start = self.vad.processed_ms - quiet
-            transcript.add(self._ears.take(pause_start + min(quiet, t.transcript_tail_ms)))
-
     def _speech_stopped(self, event) -> None:
         item_id, self._user_item = self._user_item, None
-        transcript, self._turn_transcript = self._turn_transcript, None
         self.emit(
             {
                 "type": "input_audio_buffer.speech_stopped",
@@ -217,7 +211,6 @@ class LocalInterviewer(RealtimeProvider):
                 "item_id": item_id,
             }
         )
-        audio = self._ears.end_turn(event.speech_end_ms + self.timing.transcript_tail_ms)
         if event.modulation_db < self.timing.min_modulation_db:
             # A steady noise got louder than the floor for a moment: not a candidate turn.
             logger.debug(
@@ -225,8 +218,7 @@ class LocalInterviewer(RealtimeProvider):
                 event.speech_ms,
                 event.modulation_db,
             )
-            if transcript is not None:
-                transcript.cancel()
+            self._ears.discard()
             self._after_candidate_turn(0)
             return
         self.emit(
@@ -242,9 +234,9 @@ class LocalInterviewer(RealtimeProvider):
         }
         self.emit({"type": "conversation.item.added", "item": {**item, "status": "in_progress"}})
         self.emit({"type": "conversation.item.done", "item": item})
-        if transcript is not None:
-            transcript.add(audio)
-            transcript.finish(expect_words=event.speech_ms >= self.timing.min_answer_ms)
+        self._ears.end(
+            event.speech_end_ms, expect_words=event.speech_ms >= self.timing.min_answer_ms
+        )
         self._after_candidate_turn(event.speech_ms)
 
     def _after_candidate_turn(self, speech_ms: int) -> None:
@@ -382,7 +374,13 @@ class LocalInterviewer(RealtimeProvider):
             {"type": "response.done", "response": {"id": reply.response_id, "status": status}}
         )
         if kind == "closing" and status == "completed":
-            self.emit({"type": "provider.interview_complete"})
+            loop = asyncio.get_running_loop()
+            self._complete_task = loop.create_task(self._complete_when_transcribed())
+
+    async def _complete_when_transcribed(self) -> None:
+        """The interview ends only when the last answers' transcripts are out (or too late)."""
+        await self._ears.wait_transcribed(self.timing.transcript_wait_s)
+        self.emit({"type": "provider.interview_complete"})
 
 
 def _error(code: str, message: str, param: str | None = None) -> dict:

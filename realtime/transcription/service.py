@@ -201,8 +201,9 @@ class Transcriber:
             )
             return self._model
 
-    def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+    def close(self, wait: bool = False) -> None:
+        """Drop queued work; ``wait`` also waits for the piece (or the load) in progress."""
+        self._pool.shutdown(wait=wait, cancel_futures=True)
 
 
 def _load_whisper(source: ModelSource, config: TranscriberConfig):

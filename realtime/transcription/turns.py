@@ -11,6 +11,9 @@ the candidate stops.
 for its user item, what OpenAI emits: ``…input_audio_transcription.delta`` per
 segment, then ``…completed {item_id, content_index, transcript, usage}``, or ``…failed``
 with an ``error``. It runs as its own task: the interview never waits for it.
+
+``CandidateTurns`` ties the two together for the offline interviewer: the provider tells
+it when a turn starts and ends, and it does the rest.
 """
 
 from __future__ import annotations
@@ -136,6 +139,12 @@ class TurnTranscript:
             future.cancel()  # frees its queue place unless it is already running
         self._task.cancel()
 
+    def give_up(self, reason: str) -> None:
+        """Stop waiting: report the turn as not transcribed."""
+        self.cancel()
+        logger.warning("Item %s: %s; the spool keeps its audio", self.item_id, reason)
+        self._failed(UNAVAILABLE, reason)
+
     async def _run(self) -> None:
         texts: list[str] = []
         seconds = 0.0
@@ -190,3 +199,87 @@ class TurnTranscript:
                 **fields,
             }
         )
+
+
+class CandidateTurns:
+    """The offline interviewer's ears: every accepted turn's audio, transcribed in the background.
+
+    A turn longer than ``segment_ms`` is sent in parts, cut at the first pause of at least
+    ``segment_pause_ms``, or at ``max_segment_ms`` without one. ``tail_ms`` of audio
+    after the detected end of speech is kept, so a soft last syllable is not clipped.
+    """
+
+    def __init__(
+        self,
+        transcriber: Transcriber,
+        emit: Callable[[dict], None],
+        *,
+        segment_ms: int,
+        segment_pause_ms: int,
+        max_segment_ms: int,
+        tail_ms: int,
+    ):
+        self._transcriber = transcriber
+        self._emit = emit
+        self._segment_ms = segment_ms
+        self._segment_pause_ms = segment_pause_ms
+        self._max_segment_ms = max_segment_ms
+        self._tail_ms = tail_ms
+        self._audio = TurnAudio()
+        self._current: TurnTranscript | None = None
+        self._running: set[TurnTranscript] = set()
+
+    def hear(self, pcm: bytes) -> None:
+        """All input audio, before the turn detector sees it."""
+        self._audio.append(pcm)
+
+    def start(self, item_id: str, audio_start_ms: int) -> None:
+        self._audio.start_turn(audio_start_ms)
+        transcript = TurnTranscript(item_id, self._transcriber, self._emit)
+        self._current = transcript
+        self._running.add(transcript)
+        transcript.task.add_done_callback(lambda _t: self._running.discard(transcript))
+
+    def cut_if_long(self, processed_ms: int, quiet_ms: int) -> None:
+        """Called after each chunk: send the turn so far if it is long (at a pause if any)."""
+        held = self._audio.held_ms
+        if self._current is None:
+            return
+        if (held >= self._segment_ms and quiet_ms >= self._segment_pause_ms) or (
+            held >= self._max_segment_ms
+        ):
+            pause_start = processed_ms - quiet_ms
+            self._current.add(self._audio.take(pause_start + min(quiet_ms, self._tail_ms)))
+
+    def end(self, speech_end_ms: int, expect_words: bool) -> None:
+        """The turn was an utterance: transcribe its rest and report when done."""
+        transcript, self._current = self._current, None
+        audio = self._audio.end_turn(speech_end_ms + self._tail_ms)
+        if transcript is not None:
+            transcript.add(audio)
+            transcript.finish(expect_words)
+
+    def discard(self) -> None:
+        """The turn was noise: no transcript, nothing reported."""
+        transcript, self._current = self._current, None
+        self._audio.discard_turn()
+        if transcript is not None:
+            transcript.cancel()
+
+    async def wait_transcribed(self, timeout: float) -> None:
+        """Until every ended turn has reported its transcript, at most ``timeout`` seconds.
+
+        A turn still waiting then is reported as not transcribed (its entry keeps its
+        place and times; ``transcribe_interview`` can fill it in from the spool).
+        """
+        ended = [t for t in self._running if t is not self._current]
+        if not ended:
+            return
+        _done, late = await asyncio.wait([t.task for t in ended], timeout=timeout)
+        for transcript in ended:
+            if transcript.task in late:
+                transcript.give_up(f"not transcribed within {timeout:.0f} s of the goodbye")
+
+    def close(self) -> None:
+        for transcript in list(self._running):
+            transcript.cancel()

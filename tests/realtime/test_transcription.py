@@ -53,7 +53,7 @@ async def speak(browser: Browser, text: str) -> tuple[float, float]:
     return start + first, start + last
 
 
-async def candidate_entries(interview, count: int, timeout: float = 120.0):
+async def candidate_entries(interview, count: int, timeout: float = 300.0):
     """The candidate entries once ``count`` of them are stored (polling, with a deadline)."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -73,7 +73,9 @@ async def candidate_entries(interview, count: int, timeout: float = 120.0):
 def whisper(settings):
     """Real speech-to-text, and the product's own turn detection (only a faster voice)."""
     settings.TRANSCRIPTION = "whisper-base"
-    settings.REALTIME_PROVIDER_OPTIONS = {"local": {"timing": LocalTiming(speed=40.0)}}
+    # A busy machine may take long: the interview waits for its transcripts before ending.
+    timing = LocalTiming(speed=40.0, transcript_wait_s=300.0)
+    settings.REALTIME_PROVIDER_OPTIONS = {"local": {"timing": timing}}
     return settings
 
 
@@ -96,8 +98,8 @@ async def test_spoken_answers_are_stored_as_words_at_their_times(whisper, make_i
     for entry, (start, end) in zip(entries, spoken, strict=True):
         assert abs(entry.start_seconds - start) <= 0.5, (entry.text, entry.start_seconds, start)
         assert abs(entry.end_seconds - end) <= 0.5, (entry.text, entry.end_seconds, end)
-    # The page received the same words, as final lines.
-    await browser.drain()
+    # The page received the same words, as final lines, before the interview ended.
+    await browser.expect("session_ended", timeout=30)
     shown = [m["text"] for m in browser.messages if m.get("event") == "transcript"]
     for entry in entries:
         assert entry.text in shown
@@ -139,7 +141,7 @@ async def test_the_next_question_never_waits_for_the_transcript(settings, make_i
         assert entry.text == line["text"] and entry.flag == ""
     finally:
         gated.gate.set()
-        gated.close()
+        gated.close(wait=True)
 
 
 async def test_a_full_queue_keeps_the_interview_going_and_marks_the_turn(
@@ -174,7 +176,7 @@ async def test_a_full_queue_keeps_the_interview_going_and_marks_the_turn(
         assert by_flag["not_transcribed"].start_seconds is not None  # its place is kept
     finally:
         gated.gate.set()
-        gated.close()
+        gated.close(wait=True)
 
 
 async def test_an_unusable_model_logs_once_and_marks_turns(
@@ -201,3 +203,56 @@ async def test_an_unusable_model_logs_once_and_marks_turns(
     assert "lacks model.bin, config.json, tokenizer.json" in errors[0].getMessage()
     flags = {e.flag async for e in TranscriptEntry.objects.filter(role="candidate")}
     assert flags == {"not_transcribed"}
+
+
+async def test_the_interview_ends_after_the_last_answer_is_transcribed(settings, make_interview):
+    settings.TRANSCRIPTION = "whisper-tiny"
+    gated = GatedTranscriber(config_from_settings())
+    settings.REALTIME_PROVIDER_OPTIONS = {
+        "local": {"timing": LocalTiming(speed=40.0), "transcriber": gated}
+    }
+    try:
+        interview, token = await make_interview(QUESTIONS[:1])
+        browser = await Browser().connect()
+        await browser.start(interview.pk, token)
+        await browser.expect("transcript", role="interviewer")
+        await browser.wait_ai_quiet()
+        await speak(browser, ANSWERS[2])
+        goodbye = await browser.expect("transcript", role="interviewer", timeout=10)
+        assert "last question" in goodbye["text"]
+        await catch_up(browser, extra_ms=1000)  # the goodbye has played out
+        await browser.drain()
+        assert "session_ended" not in browser.events()  # the answer is still being heard
+        gated.gate.set()
+        line = await browser.expect("transcript", role="candidate", timeout=60)
+        assert word_error_rate(ANSWERS[2], line["text"]) <= 0.25, line
+        await browser.expect("session_ended", timeout=10)
+        entry = await TranscriptEntry.objects.aget(interview=interview, role="candidate")
+        assert entry.text == line["text"] and entry.flag == ""
+    finally:
+        gated.gate.set()
+        gated.close(wait=True)
+
+
+async def test_a_transcript_too_late_for_the_end_is_marked_for_later(settings, make_interview):
+    settings.TRANSCRIPTION = "whisper-tiny"
+    gated = GatedTranscriber(config_from_settings())
+    timing = LocalTiming(speed=40.0, transcript_wait_s=0.5)
+    settings.REALTIME_PROVIDER_OPTIONS = {"local": {"timing": timing, "transcriber": gated}}
+    try:
+        interview, token = await make_interview(QUESTIONS[:1])
+        browser = await Browser().connect()
+        await browser.start(interview.pk, token)
+        await browser.expect("transcript", role="interviewer")
+        await browser.wait_ai_quiet()
+        await speak(browser, ANSWERS[0])
+        await browser.expect("transcript", role="interviewer", timeout=10)  # the goodbye
+        await catch_up(browser, extra_ms=1000)
+        line = await browser.expect("transcript", role="candidate", timeout=10)
+        assert line["text"] == "[not transcribed]"
+        await browser.expect("session_ended", timeout=10)
+        entry = await TranscriptEntry.objects.aget(interview=interview, role="candidate")
+        assert entry.flag == "not_transcribed" and entry.start_seconds is not None
+    finally:
+        gated.gate.set()
+        gated.close(wait=True)

@@ -161,7 +161,7 @@ def test_the_queue_is_bounded_and_frees_its_places(tmp_path):
         assert transcriber.submit(silence_pcm(500)).result(60).audio_seconds == 0.5
     finally:
         transcriber.release.set()
-        transcriber.close()
+        transcriber.close(wait=True)
 
 
 def test_an_unusable_model_is_reported_once(tmp_path, caplog):
@@ -174,7 +174,7 @@ def test_an_unusable_model_is_reported_once(tmp_path, caplog):
                 transcriber.submit(silence_pcm(100))
     assert len(caplog.records) == 1
     assert "transcribe_interview" in caplog.records[0].getMessage()
-    transcriber.close()
+    transcriber.close(wait=True)
 
 
 # -- turn audio ----------------------------------------------------------------------------
@@ -238,7 +238,7 @@ async def test_a_long_answer_is_transcribed_in_parts_with_deltas(tmp_path):
         if event["type"].startswith(TRANSCRIPTION) and not event["type"].endswith(".delta"):
             break
     await provider.close()
-    transcriber.close()
+    transcriber.close(wait=True)
     stopped = [e for e in events if e["type"] == "input_audio_buffer.speech_stopped"]
     assert len(stopped) == 1  # one turn
     deltas = [e for e in events if e["type"] == TRANSCRIPTION + "delta"]
