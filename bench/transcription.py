@@ -5,6 +5,8 @@ its own):
 
 1. WER and real-time factor (model time ÷ audio time) on eSpeak NG answers of about
    2 s, 10 s and 45 s, transcribed one at a time through the ``Transcriber`` service.
+   Also the process CPU time per call: unlike the wall time it hardly depends on what
+   else the machine runs (the workers run at ``nice`` +10 and yield to everything else).
 2. Transcript latency after a turn ends: a turn streamed in real time, 100 ms chunks,
    through the offline interviewer (Silero VAD, the production ``LocalTiming``), from
    its ``speech_stopped`` (when the next question starts) to the
@@ -114,9 +116,12 @@ def accuracy(transcriber, quick: bool) -> dict:
     out = {}
     for label, texts in SETS.items():
         texts = texts[:2] if quick else texts
-        hyps, busy, audio = [], 0.0, 0.0
+        hyps, busy, audio, cpu = [], 0.0, 0.0, 0.0
         for text in texts:
-            result = transcriber.transcribe(speech(text))
+            pcm = speech(text)
+            cpu_before = time.process_time()
+            result = transcriber.transcribe(pcm)
+            cpu += time.process_time() - cpu_before
             hyps.append(result.text)
             busy += result.busy_seconds
             audio += result.audio_seconds
@@ -124,6 +129,7 @@ def accuracy(transcriber, quick: bool) -> dict:
             "wer": word_error_rate(texts, hyps),
             "rtf": busy / audio,
             "seconds_per_call": busy / len(texts),
+            "cpu_per_call": cpu / len(texts),
             "audio_seconds": audio / len(texts),
         }
     return out
@@ -174,14 +180,14 @@ def latency(transcriber, quick: bool) -> dict:
     return out
 
 
-def throughput(transcriber, turns: int) -> float:
-    """10 s answers transcribed per second with the pool saturated."""
+def throughput(transcriber, turns: int) -> tuple[float, float]:
+    """10 s answers transcribed per second with the pool saturated, and CPU seconds per answer."""
     pcm = [speech(MEDIUM[i % len(MEDIUM)]) for i in range(turns)]
-    started = time.monotonic()
+    started, cpu_before = time.monotonic(), time.process_time()
     futures = [transcriber.submit(p) for p in pcm]
     for future in futures:
         future.result()
-    return turns / (time.monotonic() - started)
+    return turns / (time.monotonic() - started), (time.process_time() - cpu_before) / turns
 
 
 def simulate(transcriber, interviews: int, cycles: float) -> dict:
@@ -219,30 +225,36 @@ def child(model: str, quick: bool) -> dict:
     result = {"model": model, "load_s": load_s, "rss_after_load_mb": peak_rss_mb()}
     result["accuracy"] = accuracy(transcriber, quick)
     result["latency"] = latency(transcriber, quick)
-    rate = throughput(transcriber, 4 if quick else 8)
+    rate, cpu_per_answer = throughput(transcriber, 4 if quick else 8)
     result["turns_per_s"] = rate
     result["capacity"] = int(rate * CYCLE_S)
+    result["cpu_per_answer"] = cpu_per_answer
+    # On a machine with nothing else to do, every core works for the pool.
+    result["capacity_idle"] = int((os.cpu_count() or 1) * CYCLE_S / cpu_per_answer)
     if not quick:
         capacity = max(1, result["capacity"])
         result["simulations"] = [
             simulate(transcriber, n, cycles=3) for n in (capacity, int(capacity * 1.5) + 1)
         ]
     transcriber.close()
+    result["peak_rss_mb"] = peak_rss_mb()
     if model == "base" and not quick:  # the other pool shape, for the default's sake
         other, _ = make_transcriber(MODELS[model], workers=2, threads=1)
-        result["turns_per_s_2x1"] = throughput(other, 8)
+        result["turns_per_s_2x1"] = throughput(other, 8)[0]
         other.close()
-    result["peak_rss_mb"] = peak_rss_mb()
     return result
 
 
 def report(results: list[dict]) -> str:
-    lines = ["| Model | Length | WER | RTF | model time per call (s) |", "|---|---|---|---|---|"]
+    lines = [
+        "| Model | Length | WER | RTF (wall) | wall / CPU seconds per call |",
+        "|---|---|---|---|---|",
+    ]
     for r in results:
         for label, a in r["accuracy"].items():
             lines.append(
                 f"| {r['model']} | {label} | {a['wer']:.1%} | {a['rtf']:.3f} "
-                f"| {a['seconds_per_call']:.2f} |"
+                f"| {a['seconds_per_call']:.2f} / {a['cpu_per_call']:.2f} |"
             )
     lines += [
         "",
@@ -254,13 +266,15 @@ def report(results: list[dict]) -> str:
         lines.append(f"| {r['model']} | " + " | ".join(cells) + " |")
     lines += [
         "",
-        "| Model | Load (s) | Peak RSS after load / at end (MB) | 10 s answers per s | Interviews (10 s answer / 20 s) |",
-        "|---|---|---|---|---|",
+        "| Model | Load (s) | Peak RSS after load / at end (MB) | 10 s answers per s | CPU s per answer "
+        "| Interviews (10 s answer / 20 s): measured / idle machine |",
+        "|---|---|---|---|---|---|",
     ]
     for r in results:
         lines.append(
             f"| {r['model']} | {r['load_s']:.1f} | {r['rss_after_load_mb']:.0f} / "
-            f"{r['peak_rss_mb']:.0f} | {r['turns_per_s']:.2f} | {r['capacity']} |"
+            f"{r['peak_rss_mb']:.0f} | {r['turns_per_s']:.2f} | {r['cpu_per_answer']:.2f} "
+            f"| {r['capacity']} / {r['capacity_idle']} |"
         )
     for r in results:
         if "turns_per_s_2x1" in r:
