@@ -7,9 +7,12 @@ past that ``submit`` raises ``QueueFull`` at once, so a burst of candidates can 
 grow memory or delay without bound. The caller keeps nothing: the spool holds every
 turn's audio and ``transcribe_interview`` can transcribe it later.
 
-The model is loaded once per process, in a worker thread (at startup through
-``preload``, or on first use). If it cannot be loaded or verified, the reason is logged
-once and every ``submit`` raises ``TranscriberUnavailable``; the interview goes on.
+The model is loaded once per process, in a worker thread, when the first interview
+starts (``preload``; the first answer comes seconds later) or on first use. A server
+checks the model files at startup (``check_at_startup``: SHA-256, no loading, so a
+process that only serves pages never holds the model). If the model cannot be verified
+or loaded, the reason is logged once and every ``submit`` raises
+``TranscriberUnavailable``; the interview goes on.
 
 Worker threads run at a lower CPU priority (``nice`` +10, Linux), and CTranslate2's
 threads, created from them, inherit it: on a busy machine the interviewer's own work
@@ -90,8 +93,10 @@ class Transcriber:
         self._load_lock = threading.Lock()
         self._pending = 0
         self._model = None
+        self._source: ModelSource | None = None
         self._model_error: str | None = None
         self._load_future: concurrent.futures.Future | None = None
+        self._check_future: concurrent.futures.Future | None = None
         if config.choice == "off":
             self._model_error = "speech-to-text is switched off (TRANSCRIPTION=off)"
         self.model_label = ""
@@ -105,6 +110,13 @@ class Transcriber:
     @property
     def unavailable_reason(self) -> str | None:
         return self._model_error
+
+    def check(self) -> concurrent.futures.Future:
+        """Verify the model files in a worker thread now (idempotent); nothing is loaded."""
+        with self._lock:
+            if self._check_future is None:
+                self._check_future = self._pool.submit(self._verified_source)
+            return self._check_future
 
     def preload(self) -> concurrent.futures.Future:
         """Load the model in a worker thread now (idempotent); the future ends when ready."""
@@ -169,11 +181,34 @@ class Transcriber:
             busy_seconds=time.monotonic() - started,
         )
 
+    def _unavailable(self, exc: BaseException) -> TranscriberUnavailable:
+        """Remember why recognition cannot run and say so, once."""
+        self._model_error = f"speech-to-text model unavailable: {exc}"
+        logger.error(
+            "%s. Candidate turns are stored as not transcribed; after fixing it, "
+            "run `manage.py transcribe_interview <id>` for the interviews affected.",
+            self._model_error,
+        )
+        return TranscriberUnavailable(self._model_error)
+
+    def _verified_source(self) -> ModelSource:
+        with self._load_lock:
+            if self._source is not None:
+                return self._source
+            if self._model_error is not None:
+                raise TranscriberUnavailable(self._model_error)
+            try:
+                self._source = resolve(
+                    self.config.choice, self.config.model_dir, self.config.cache_dir
+                )
+            except (ModelUnavailable, OSError) as exc:
+                raise self._unavailable(exc) from exc
+            return self._source
+
     def _ensure_model(self):
         if self._model is not None:
             return self._model
-        if self._model_error is not None:
-            raise TranscriberUnavailable(self._model_error)
+        source = self._verified_source()
         with self._load_lock:
             if self._model is not None:
                 return self._model
@@ -181,16 +216,10 @@ class Transcriber:
                 raise TranscriberUnavailable(self._model_error)
             started = time.monotonic()
             try:
-                source = resolve(self.config.choice, self.config.model_dir, self.config.cache_dir)
                 self._model = _load_whisper(source, self.config)
-            except (ModelUnavailable, ImportError, RuntimeError, ValueError, OSError) as exc:
-                self._model_error = f"speech-to-text model unavailable: {exc}"
-                logger.error(
-                    "%s. Candidate turns are stored as not transcribed; after fixing it, "
-                    "run `manage.py transcribe_interview <id>` for the interviews affected.",
-                    self._model_error,
-                )
-                raise TranscriberUnavailable(self._model_error) from exc
+            except (ImportError, RuntimeError, ValueError, OSError) as exc:
+                raise self._unavailable(exc) from exc
+            self._source = None  # loaded: the bytes a folder-less source held can go
             self.model_label = source.label
             logger.info(
                 "Speech-to-text model %s loaded in %.1f s (%d worker(s), %d thread(s))",
@@ -247,8 +276,9 @@ def get_transcriber(config: TranscriberConfig | None = None) -> Transcriber:
         return transcriber
 
 
-def preload_if_used() -> None:
-    """A server loads the model at startup, in a worker thread: the first answer waits for nothing."""
+def check_at_startup() -> None:
+    """A server verifies its model files at startup (in a worker thread): a problem is in
+    the log before the first candidate speaks. The model itself loads with the first interview."""
     from django.conf import settings
 
     if settings.REALTIME_PROVIDER != "local":
@@ -258,4 +288,4 @@ def preload_if_used() -> None:
             "Speech-to-text is off (TRANSCRIPTION=off): candidate turns are not transcribed"
         )
         return
-    get_transcriber().preload()
+    get_transcriber().check()

@@ -16,6 +16,8 @@ from realtime.transcription.service import (
     Transcriber,
     TranscriberConfig,
     TranscriberUnavailable,
+    check_at_startup,
+    get_transcriber,
 )
 from realtime.transcription.turns import BYTES_PER_MS, TurnAudio
 
@@ -175,6 +177,27 @@ def test_an_unusable_model_is_reported_once(tmp_path, caplog):
     assert len(caplog.records) == 1
     assert "transcribe_interview" in caplog.records[0].getMessage()
     transcriber.close(wait=True)
+
+
+def test_a_server_checks_the_model_at_startup_and_loads_it_with_the_first_interview(
+    settings, tmp_path, caplog
+):
+    settings.TRANSCRIPTION = "whisper-tiny"
+    settings.VAR_DIR = tmp_path
+    check_at_startup()
+    transcriber = get_transcriber()
+    assert transcriber.check().result(60).label == "whisper-tiny"
+    assert transcriber.model_label == ""  # verified, not loaded: a page-only process stays small
+    settings.TRANSCRIPTION_MODEL_DIR = str(tmp_path / "missing")
+    with caplog.at_level(logging.ERROR, logger="realtime.transcription"):
+        check_at_startup()
+        broken = get_transcriber()
+        with pytest.raises(TranscriberUnavailable):
+            broken.check().result(60)
+        assert broken.wait_ready(60) is False  # the first interview: no second error
+    assert len(caplog.records) == 1 and "lacks model.bin" in caplog.records[0].getMessage()
+    for t in (transcriber, broken):
+        t.close(wait=True)
 
 
 # -- turn audio ----------------------------------------------------------------------------
