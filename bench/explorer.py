@@ -232,6 +232,7 @@ def run_backend(name: str, tasks: int, repeat: int, database_url: str) -> dict:
             DJANGO_SETTINGS_MODULE="interviewsite.settings",
             ALLOWED_HOSTS="testserver,localhost,127.0.0.1",
             LOG_LEVEL="WARNING",
+            TRANSCRIPTION="off",  # its daphne serves no interview: no speech-to-text model
         )
         if database_url:
             env["DATABASE_URL"] = database_url

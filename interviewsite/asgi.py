@@ -15,7 +15,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from interviewsite.memory import freeze_loaded_objects  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
-from realtime.transcription import check_at_startup  # noqa: E402
+from realtime.transcription import load_at_startup  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
@@ -27,4 +27,4 @@ application = ProtocolTypeRouter(
 )
 
 freeze_loaded_objects()
-check_at_startup()  # the speech-to-text model files are verified in a worker thread
+load_at_startup()  # the speech-to-text model loads in a worker thread

@@ -108,7 +108,7 @@ class LocalInterviewer(RealtimeProvider):
     # -- lifecycle -------------------------------------------------------------
     async def start(self, seed: SessionSeed) -> None:
         self._seed = seed
-        self._transcriber.preload()  # in the background: ready long before the first answer
+        self._transcriber.preload()  # a server did at startup; elsewhere, before the first answer
         self._questions = [q for q in seed.questions if str(q).strip()] or [
             "Please introduce yourself and tell me why this role interests you."
         ]

@@ -13,8 +13,8 @@ from .service import (
     TranscriberConfig,
     TranscriberUnavailable,
     Transcription,
-    check_at_startup,
     get_transcriber,
+    load_at_startup,
 )
 
 __all__ = [
@@ -23,6 +23,6 @@ __all__ = [
     "TranscriberConfig",
     "TranscriberUnavailable",
     "Transcription",
-    "check_at_startup",
     "get_transcriber",
+    "load_at_startup",
 ]

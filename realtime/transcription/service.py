@@ -7,12 +7,11 @@ past that ``submit`` raises ``QueueFull`` at once, so a burst of candidates can 
 grow memory or delay without bound. The caller keeps nothing: the spool holds every
 turn's audio and ``transcribe_interview`` can transcribe it later.
 
-The model is loaded once per process, in a worker thread, when the first interview
-starts (``preload``; the first answer comes seconds later) or on first use. A server
-checks the model files at startup (``check_at_startup``: SHA-256, no loading, so a
-process that only serves pages never holds the model). If the model cannot be verified
-or loaded, the reason is logged once and every ``submit`` raises
-``TranscriberUnavailable``; the interview goes on.
+The model is loaded once per process, in a worker thread: a server loads it at startup
+(``load_at_startup``), before any candidate is recording, since loading takes seconds of
+CPU; other processes load it on first use. If it cannot be verified or loaded, the
+reason is logged once and every ``submit`` raises ``TranscriberUnavailable``; the
+interview goes on.
 
 Worker threads run at a lower CPU priority (``nice`` +10, Linux), and CTranslate2's
 threads, created from them, inherit it: on a busy machine the interviewer's own work
@@ -96,7 +95,6 @@ class Transcriber:
         self._source: ModelSource | None = None
         self._model_error: str | None = None
         self._load_future: concurrent.futures.Future | None = None
-        self._check_future: concurrent.futures.Future | None = None
         if config.choice == "off":
             self._model_error = "speech-to-text is switched off (TRANSCRIPTION=off)"
         self.model_label = ""
@@ -110,13 +108,6 @@ class Transcriber:
     @property
     def unavailable_reason(self) -> str | None:
         return self._model_error
-
-    def check(self) -> concurrent.futures.Future:
-        """Verify the model files in a worker thread now (idempotent); nothing is loaded."""
-        with self._lock:
-            if self._check_future is None:
-                self._check_future = self._pool.submit(self._verified_source)
-            return self._check_future
 
     def preload(self) -> concurrent.futures.Future:
         """Load the model in a worker thread now (idempotent); the future ends when ready."""
@@ -276,9 +267,9 @@ def get_transcriber(config: TranscriberConfig | None = None) -> Transcriber:
         return transcriber
 
 
-def check_at_startup() -> None:
-    """A server verifies its model files at startup (in a worker thread): a problem is in
-    the log before the first candidate speaks. The model itself loads with the first interview."""
+def load_at_startup() -> None:
+    """A server loads the model at startup, in a worker thread: a problem is in the log
+    before the first candidate speaks, and no candidate's recording competes with the load."""
     from django.conf import settings
 
     if settings.REALTIME_PROVIDER != "local":
@@ -288,4 +279,4 @@ def check_at_startup() -> None:
             "Speech-to-text is off (TRANSCRIPTION=off): candidate turns are not transcribed"
         )
         return
-    get_transcriber().check()
+    get_transcriber().preload()

@@ -25,6 +25,7 @@ def free_port() -> int:
 def server_env(var_dir: Path, database_url: str = "") -> dict:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG"}}
     env.update(SECRET_KEY=env.get("SECRET_KEY") or "t", VAR_DIR=str(var_dir), LOG_LEVEL="WARNING")
+    env["TRANSCRIPTION"] = "off"  # serves no interview: no speech-to-text model in its memory
     if database_url:
         env["DATABASE_URL"] = database_url
     return env

@@ -16,8 +16,8 @@ from realtime.transcription.service import (
     Transcriber,
     TranscriberConfig,
     TranscriberUnavailable,
-    check_at_startup,
     get_transcriber,
+    load_at_startup,
 )
 from realtime.transcription.turns import BYTES_PER_MS, TurnAudio
 
@@ -179,23 +179,21 @@ def test_an_unusable_model_is_reported_once(tmp_path, caplog):
     transcriber.close(wait=True)
 
 
-def test_a_server_checks_the_model_at_startup_and_loads_it_with_the_first_interview(
-    settings, tmp_path, caplog
-):
+def test_a_server_loads_the_model_at_startup_and_reports_a_problem_once(settings, tmp_path, caplog):
     settings.TRANSCRIPTION = "whisper-tiny"
     settings.VAR_DIR = tmp_path
-    check_at_startup()
+    load_at_startup()
     transcriber = get_transcriber()
-    assert transcriber.check().result(60).label == "whisper-tiny"
-    assert transcriber.model_label == ""  # verified, not loaded: a page-only process stays small
+    assert transcriber.wait_ready(60) and transcriber.model_label == "whisper-tiny"
     settings.TRANSCRIPTION_MODEL_DIR = str(tmp_path / "missing")
     with caplog.at_level(logging.ERROR, logger="realtime.transcription"):
-        check_at_startup()
+        load_at_startup()
         broken = get_transcriber()
-        with pytest.raises(TranscriberUnavailable):
-            broken.check().result(60)
-        assert broken.wait_ready(60) is False  # the first interview: no second error
-    assert len(caplog.records) == 1 and "lacks model.bin" in caplog.records[0].getMessage()
+        assert broken.wait_ready(60) is False
+        with pytest.raises(TranscriberUnavailable):  # the first interview: no second error
+            broken.submit(silence_pcm(100))
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "lacks model.bin" in errors[0].getMessage()
     for t in (transcriber, broken):
         t.close(wait=True)
 
