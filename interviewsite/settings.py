@@ -240,6 +240,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Admin Data Explorer and interview media endpoints.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # <pk:...> path segments (interviewsite.converters) are 64-bit database ids.
+    "PATH_CONVERTER_OVERRIDES": {"pk": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
 }
 
 # --- Security (production) ------------------------------------------------
