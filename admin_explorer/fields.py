@@ -1,11 +1,22 @@
 """Form fields for query parameters that may repeat (``?a=1&a=2``) or be comma-separated (``?a=1,2``)."""
 
 import datetime as dt
+import re
 
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+
+from interviewsite.converters import MAX_ID
+
+#: Dates outside this window are mistakes, and near the ends of ``datetime``'s range a day
+#: or a time zone added to them would overflow (year 1 and 9999 were 500s).
+EARLIEST = dt.date(1900, 1, 1)
+LATEST = dt.date(2999, 12, 31)
+_ID = re.compile(r"[0-9]{1,19}")
+#: A query string's unencoded "+" arrives as a space: ``...T08:00:00 05:00``.
+_SPACE_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?) (\d{2}(?::?\d{2})?)$")
 
 
 class RepeatableCSVWidget(forms.Widget):
@@ -30,13 +41,16 @@ class ListField(forms.Field):
 
 
 class IdListField(ListField):
+    """Database ids: 1 to 2**63 - 1 in ASCII digits (``int()`` would also take ``+7``,
+    ``1_000``, other scripts' digits and numbers no 64-bit column can hold)."""
+
     def parse_item(self, item: str) -> int:
-        try:
-            number = int(item)
-        except ValueError:
-            raise ValidationError(f"{item!r} is not an integer id.", code="invalid") from None
-        if number < 1:
-            raise ValidationError(f"{item!r} is not a valid id.", code="invalid")
+        if not _ID.fullmatch(item):
+            shown = item if len(item) <= 40 else item[:40] + "…"
+            raise ValidationError(f"{shown!r} is not an integer id.", code="invalid")
+        number = int(item)
+        if not 1 <= number <= MAX_ID:
+            raise ValidationError(f"{item!r} is not a valid id (1 to {MAX_ID}).", code="invalid")
         return number
 
 
@@ -57,6 +71,10 @@ class TagListField(ListField):
     def parse_item(self, item: str) -> str:
         if len(item) > 64:
             raise ValidationError("Tag names are at most 64 characters.", code="max_length")
+        if "\x00" in item:  # PostgreSQL refuses NUL in text
+            raise ValidationError(
+                "Tag names cannot contain NUL characters.", code="null_characters"
+            )
         return item
 
 
@@ -81,20 +99,31 @@ class DayBound:
 
 
 class DateOrDateTimeField(forms.Field):
-    """ISO 8601 date (a whole day in the server time zone) or datetime (naive = server zone)."""
+    """ISO 8601 date (a whole day in the server time zone) or datetime (naive = server zone,
+    an offset is honoured), between 1900-01-01 and 2999-12-31."""
 
     def to_python(self, value):
         if value in (None, ""):
             return None
-        text = str(value).strip()
+        text = _SPACE_OFFSET.sub(r"\1+\2", str(value).strip())
+        shown = text if len(text) <= 40 else text[:40] + "…"
         try:
             parsed = parse_datetime(text) if "T" in text or " " in text else parse_date(text)
-        except ValueError:
+        except (ValueError, OverflowError):
             parsed = None
         if parsed is None:
             raise ValidationError(
-                f"{text!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime.", code="invalid"
+                f"{shown!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime.", code="invalid"
             )
-        if isinstance(parsed, dt.datetime) and timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed)
+        try:
+            if isinstance(parsed, dt.datetime) and timezone.is_naive(parsed):
+                parsed = timezone.make_aware(parsed)
+            day = parsed.astimezone(dt.UTC).date() if isinstance(parsed, dt.datetime) else parsed
+        except (ValueError, OverflowError):
+            day = None  # the offset moves it past year 1 or 9999
+        if day is None or not EARLIEST <= day <= LATEST:
+            raise ValidationError(
+                f"{shown!r} is outside {EARLIEST.isoformat()} to {LATEST.isoformat()}.",
+                code="out_of_range",
+            )
         return DayBound(parsed)
