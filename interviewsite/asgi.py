@@ -14,6 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from interviewsite.memory import freeze_loaded_objects  # noqa: E402
+from interviewsite.redaction import install_daphne_access_log  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
@@ -25,4 +26,5 @@ application = ProtocolTypeRouter(
     }
 )
 
+install_daphne_access_log()
 freeze_loaded_objects()

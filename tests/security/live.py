@@ -41,9 +41,12 @@ class LiveServer:
     def request(
         self, method: str, path: str, body=None, headers: dict | None = None, timeout=30.0
     ) -> tuple[int, dict, bytes]:
+        """One request; a body given as an iterator is sent with chunked transfer encoding."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
+        headers = {"Host": "localhost", **(headers or {})}
+        chunked = body is not None and not isinstance(body, bytes | str)
         try:
-            conn.request(method, path, body=body, headers={"Host": "localhost", **(headers or {})})
+            conn.request(method, path, body=body, headers=headers, encode_chunked=chunked)
             response = conn.getresponse()
             return response.status, dict(response.getheaders()), response.read()
         finally:
