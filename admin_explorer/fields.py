@@ -15,8 +15,16 @@ from interviewsite.converters import MAX_ID
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2999, 12, 31)
 _ID = re.compile(r"[0-9]{1,19}")
-#: A query string's unencoded "+" arrives as a space: ``...T08:00:00 05:00``.
-_SPACE_OFFSET = re.compile(r"(T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?) (\d{2}(?::?\d{2})?)$")
+#: What the date filters accept (also their pattern in the OpenAPI schema): ISO 8601
+#: ``YYYY-MM-DD``, or a date-time with optional seconds, fraction and offset. A space may
+#: stand for the "T", and for the "+" of an offset: an unencoded "+" in a query string
+#: arrives as a space.
+DATE_OR_DATETIME = (
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+    r"([T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?(Z|[+ -][0-9]{2}:?[0-9]{2})?)?"
+)
+_DATE_OR_DATETIME = re.compile(DATE_OR_DATETIME)
+_SPACE_OFFSET = re.compile(r"(:[0-9]{2}(?:\.[0-9]{1,6})?) ([0-9]{2}:?[0-9]{2})$")
 
 
 class RepeatableCSVWidget(forms.Widget):
@@ -105,12 +113,15 @@ class DateOrDateTimeField(forms.Field):
     def to_python(self, value):
         if value in (None, ""):
             return None
-        text = _SPACE_OFFSET.sub(r"\1+\2", str(value).strip())
+        text = str(value).strip()
         shown = text if len(text) <= 40 else text[:40] + "…"
-        try:
-            parsed = parse_datetime(text) if "T" in text or " " in text else parse_date(text)
-        except (ValueError, OverflowError):
-            parsed = None
+        parsed = None
+        if _DATE_OR_DATETIME.fullmatch(text):
+            text = _SPACE_OFFSET.sub(r"\1+\2", text)
+            try:
+                parsed = parse_datetime(text) if len(text) > 10 else parse_date(text)
+            except (ValueError, OverflowError):
+                parsed = None
         if parsed is None:
             raise ValidationError(
                 f"{shown!r} is not an ISO 8601 date (YYYY-MM-DD) or datetime.", code="invalid"

@@ -8,12 +8,19 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
+from interviewsite.converters import MAX_ID
+
+from .fields import DATE_OR_DATETIME
 from .filters import TaskFilterSet
 from .models import AnnotationTask
 from .selectors import SORT_FIELDS
 from .serializers import DETAIL, MAX_PAGE_SIZE, PARAMETER_ERRORS
 
-_ID_LIST = {"type": "array", "items": {"type": "integer", "minimum": 1}}
+_ID_LIST = {"type": "array", "items": {"type": "integer", "minimum": 1, "maximum": MAX_ID}}
+#: The shape of an ISO 8601 date or date-time; it must also be a real day between
+#: 1900-01-01 and 2999-12-31 (after the offset): a 400 names the parameter otherwise.
+#: An empty value is the same as leaving the parameter out (as for every filter).
+_DATE_OR_DATETIME = {"type": "string", "pattern": f"^({DATE_OR_DATETIME})?$"}
 _TYPES = {
     "project": _ID_LIST,
     "annotator": _ID_LIST,
@@ -23,8 +30,8 @@ _TYPES = {
     "status": {"type": "array", "items": {"type": "string", "enum": AnnotationTask.Status.values}},
     "rating_min": {"type": "number", "minimum": 0, "maximum": 5},
     "rating_max": {"type": "number", "minimum": 0, "maximum": 5},
-    "created_from": {"type": "string", "description": "date or date-time"},
-    "created_to": {"type": "string", "description": "date or date-time"},
+    "created_from": _DATE_OR_DATETIME,
+    "created_to": _DATE_OR_DATETIME,
 }
 _ARRAY_STYLE = {"tags": False}  # tags are comma-separated only
 

@@ -29,7 +29,12 @@ from .schema import (
     PageSchema,
     filter_parameters,
 )
-from .serializers import ExplorerPageSerializer, ExportParamsSerializer, PageParamsSerializer
+from .serializers import (
+    ExplorerPageSerializer,
+    ExportParamsSerializer,
+    PageParamsSerializer,
+    TaskRowSerializer,
+)
 
 
 class AnnotationTaskViewSet(viewsets.GenericViewSet):
@@ -108,7 +113,7 @@ class ExportView(APIView):
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
-            (200, "application/json"): OpenApiTypes.BINARY,
+            (200, "application/json"): TaskRowSerializer(many=True),
             **ERROR_RESPONSES,
         },
     )

@@ -27,4 +27,5 @@ urlpatterns = [
     path("", include("interviews.urls")),
 ]
 
-handler404 = "interviews.views.not_found"
+handler404 = "interviewsite.errors.not_found"
+handler500 = "interviewsite.errors.server_error"

@@ -155,6 +155,7 @@ def _handle_upload(request: HttpRequest, handler: CappedDiskUploadHandler) -> Ht
     parameters=[INTERVIEW_ID, *TOKEN_PARAMETERS],
     responses={200: ExportStatusSerializer, 403: ERROR, 404: ERROR, 405: NOT_ALLOWED},
 )
+@csrf_exempt  # GET only: another method is a 405, not a CSRF failure
 @require_GET
 @never_cache
 def export_status(request: HttpRequest, interview_id: int) -> HttpResponse:
@@ -207,6 +208,7 @@ def export_status(request: HttpRequest, interview_id: int) -> HttpResponse:
         416: OpenApiResponse(description="The range lies outside the file."),
     },
 )
+@csrf_exempt  # GET only: another method is a 405, not a CSRF failure
 @require_GET
 def protected_media(request: HttpRequest, path: str) -> HttpResponse:
     """Serve finished media to staff, or to the holder of the owning interview's token."""
