@@ -18,6 +18,8 @@ PRODUCTION = {
     "ALLOWED_HOSTS": "interviews.example.com",
     "CSRF_TRUSTED_ORIGINS": "https://interviews.example.com",
     "HTTPS": "1",
+    "TRUST_X_FORWARDED_PROTO": "1",
+    "TRUSTED_PROXY_COUNT": "1",
 }
 
 
@@ -44,7 +46,7 @@ SETTINGS = (
     "import json\nfrom django.conf import settings as s\n"
     "print(json.dumps({k: getattr(s, k) for k in ("
     "'SESSION_COOKIE_SECURE', 'CSRF_COOKIE_SECURE', 'SECURE_SSL_REDIRECT', 'SECURE_HSTS_SECONDS',"
-    "'SECURE_PROXY_SSL_HEADER', 'SESSION_COOKIE_HTTPONLY')}))"
+    "'SECURE_PROXY_SSL_HEADER', 'SESSION_COOKIE_HTTPONLY', 'TRUSTED_PROXY_COUNT')}))"
 )
 
 
@@ -57,6 +59,7 @@ def test_the_https_flag_switches_the_transport_settings(https, secure):
     assert got["SECURE_SSL_REDIRECT"] is secure
     assert (got["SECURE_HSTS_SECONDS"] >= 31536000) is secure
     assert got["SESSION_COOKIE_HTTPONLY"] is True
+    assert (got["SECURE_PROXY_SSL_HEADER"] == ["HTTP_X_FORWARDED_PROTO", "https"]) is secure
 
 
 def test_over_https_the_answer_carries_hsts_and_plain_http_is_redirected(client, settings, db):

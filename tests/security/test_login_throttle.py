@@ -45,3 +45,17 @@ def test_another_address_is_not_locked_out_by_someone_elses_guessing(admin_user)
     assert attempt(attacker, "right-password-1").status_code == 429
     owner = Client(REMOTE_ADDR="198.51.100.7")
     assert attempt(owner, "right-password-1").status_code == 302
+
+
+def test_behind_a_proxy_the_client_address_counts(admin_user, settings):
+    """With TRUSTED_PROXY_COUNT the guesser is locked out, not everyone behind the proxy;
+    an X-Forwarded-For entry the client wrote itself does not help it."""
+    settings.TRUSTED_PROXY_COUNT = 1
+    proxy = "10.0.0.2"
+    attacker = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="1.2.3.4, 203.0.113.9")
+    for i in range(10):
+        attempt(attacker, f"wrong-{i}")
+    spoofed = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="5.6.7.8, 203.0.113.9")
+    assert attempt(spoofed, "right-password-1").status_code == 429
+    owner = Client(REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert attempt(owner, "right-password-1").status_code == 302
