@@ -8,13 +8,12 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 
-from interviewsite.converters import MAX_ID
+from interviewsite.converters import MAX_ID, parse_id
 
 #: Dates outside this window are mistakes, and near the ends of ``datetime``'s range a day
 #: or a time zone added to them would overflow (year 1 and 9999 were 500s).
 EARLIEST = dt.date(1900, 1, 1)
 LATEST = dt.date(2999, 12, 31)
-_ID = re.compile(r"[0-9]{1,19}")
 #: What the date filters accept (also their pattern in the OpenAPI schema): ISO 8601
 #: ``YYYY-MM-DD``, or a date-time with optional seconds, fraction and offset. A space may
 #: stand for the "T", and for the "+" of an offset: an unencoded "+" in a query string
@@ -49,16 +48,15 @@ class ListField(forms.Field):
 
 
 class IdListField(ListField):
-    """Database ids: 1 to 2**63 - 1 in ASCII digits (``int()`` would also take ``+7``,
-    ``1_000``, other scripts' digits and numbers no 64-bit column can hold)."""
+    """Database ids: 1 to 2**63 - 1 in ASCII digits (see ``converters.parse_id``)."""
 
     def parse_item(self, item: str) -> int:
-        if not _ID.fullmatch(item):
+        number = parse_id(item)
+        if number is None:
             shown = item if len(item) <= 40 else item[:40] + "…"
-            raise ValidationError(f"{shown!r} is not an integer id.", code="invalid")
-        number = int(item)
-        if not 1 <= number <= MAX_ID:
-            raise ValidationError(f"{item!r} is not a valid id (1 to {MAX_ID}).", code="invalid")
+            raise ValidationError(
+                f"{shown!r} is not an id (a whole number from 1 to {MAX_ID}).", code="invalid"
+            )
         return number
 
 

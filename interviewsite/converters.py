@@ -1,21 +1,37 @@
-"""URL path converters shared by the apps."""
+"""Database ids in URLs and parameters, and the path converter for them."""
+
+import re
 
 MAX_ID = 2**63 - 1  # the largest value of a 64-bit signed primary key
+ID_PATTERN = "[0-9]{1,19}"
+_ID = re.compile(ID_PATTERN)
+
+
+def parse_id(text: str) -> int | None:
+    """A database id written as text: 1 to 2**63 - 1 in ASCII digits, else None.
+
+    ``int()`` alone would also take ``+7``, ``1_000``, other scripts' digits, thousands of
+    digits (a ValueError past 4,300) and numbers no 64-bit column holds (SQLite raises
+    ``OverflowError`` when one is bound).
+    """
+    if not _ID.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 class PositiveIdConverter:
     """``<pk:name>``: a database id, 1 to 2**63 - 1, in plain ASCII digits.
 
-    Django's ``<int:...>`` accepts any length of digits; an id no row can have would reach
-    the database (SQLite raises ``OverflowError`` past 64 bits). Out of range, the URL
-    simply does not match, so the answer is the usual 404.
+    Django's ``<int:...>`` accepts any length of digits, so an id no row can have would
+    reach the database. Out of range, the URL simply does not match: the usual 404.
     """
 
-    regex = "[0-9]{1,19}"
+    regex = ID_PATTERN
 
     def to_python(self, value: str) -> int:
-        number = int(value)
-        if not 1 <= number <= MAX_ID:
+        number = parse_id(value)
+        if number is None:
             raise ValueError(f"{value} is not a database id")
         return number
 

@@ -12,6 +12,8 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from interviewsite.converters import OPENAPI_ID
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -263,7 +265,7 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     # <pk:...> path segments (interviewsite.converters) are 64-bit database ids.
-    "PATH_CONVERTER_OVERRIDES": {"pk": {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}},
+    "PATH_CONVERTER_OVERRIDES": {"pk": OPENAPI_ID},
 }
 
 # --- Security ---------------------------------------------------------------

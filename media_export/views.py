@@ -23,7 +23,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from interviews.invitations import token_matches
 from interviews.models import Interview
 from interviewsite.authentication import StaffSessionAuthentication
-from interviewsite.converters import MAX_ID
+from interviewsite.converters import parse_id
 from interviewsite.openapi import api_operation
 
 from . import services
@@ -43,7 +43,6 @@ TOKEN_HEADER = "X-Interview-Token"
 #: What ``protected_media`` serves: WAVs, MP4s and the WebM/MP4 uploads (by file extension).
 MEDIA_TYPES = ("audio/*", "video/*", "application/octet-stream")
 _OWNER = re.compile(r"^(\d+)[_.]")
-_ID = re.compile(r"[0-9]{1,19}")
 
 
 def error(status: int, code: str, message: str) -> JsonResponse:
@@ -57,14 +56,6 @@ def _request_token(request: HttpRequest) -> str:
 def _is_staff(request: HttpRequest) -> bool:
     user = getattr(request, "user", None)
     return bool(user and user.is_active and user.is_staff)
-
-
-def parse_id(text: str) -> int | None:
-    """A database id given as text (1 to 2**63 - 1, ASCII digits), else None."""
-    if not _ID.fullmatch(text):
-        return None
-    number = int(text)
-    return number if 1 <= number <= MAX_ID else None
 
 
 @api_operation(
