@@ -26,8 +26,13 @@ $(VENV)/.dev-deps: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.deps
 
+# Test-only browser tooling (axe-core) from package-lock.json; skipped where npm is missing.
+node_modules/.package-lock.json: package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund --silent; \
+	  else echo "npm not found: the accessibility checks will skip"; fi
+
 deps: $(VENV)/.deps
-dev-deps: $(VENV)/.dev-deps
+dev-deps: $(VENV)/.dev-deps node_modules/.package-lock.json
 
 # Serve the app with an export worker beside it. DEBUG is on for the local demo only.
 run: deps
