@@ -8,6 +8,7 @@ into a list before sending.
 
 import json
 import json.encoder
+import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from itertools import islice
@@ -22,6 +23,8 @@ from .models import Annotator, Dataset
 from .selectors import COLUMNS, tags_by_dataset
 
 CHUNK_ROWS = 5000  # rows per database fetch, and per chunk sent to the client
+
+logger = logging.getLogger(__name__)
 
 #: The timestamps are read as text (``CAST``): building aware ``datetime`` objects through the
 #: database driver and Django's time zone handling costs more than everything else per row.
@@ -129,40 +132,87 @@ class Labels:
         )
 
 
-def iterate_in_thread(queryset: QuerySet, encode, chunk_size: int = CHUNK_ROWS):
-    """Async iteration over ``encode(chunk)`` for chunks of ``queryset.iterator()``.
+class Chunks:
+    """Encoded chunks of ``encode(rows)`` over ``queryset.iterator()``; the first is read now.
 
-    ``QuerySet.aiterator()`` cannot be used on a plain ``values_list`` in Django 5.2: that
-    iterable runs its SQL when the iterator is created, which happens on the event loop and
-    raises ``SynchronousOnlyOperation``. Here the sync iterator is created and advanced only
-    in the sync thread, so the database cursor (a server-side cursor on PostgreSQL) is only
+    Created in the view's (sync) thread, so the query runs, and fails, before the response
+    starts: a database error is an error status, not a 200 that breaks off. The rest is
+    read by async iteration. ``QuerySet.aiterator()`` cannot be used on a plain
+    ``values_list`` in Django 5.2: that iterable runs its SQL when the iterator is created,
+    which would happen on the event loop and raise ``SynchronousOnlyOperation``. Here the
+    sync iterator is only created and advanced in the request's sync thread (thread-sensitive
+    ``sync_to_async``), so the database cursor (a server-side cursor on PostgreSQL) is only
     touched there, and it is closed even when the client disconnects mid-download. Each
     thread hop fetches *and encodes* a whole chunk, so the event loop only passes bytes on.
     """
-    return _iterate(queryset, encode, chunk_size)
+
+    def __init__(self, queryset: QuerySet, encode, chunk_size: int | None = None):
+        self.size = chunk_size or CHUNK_ROWS
+        self.rows_read = 0
+        self._rows = queryset.iterator(chunk_size=self.size)
+        self._encode = encode
+        try:
+            self._first = self._next()
+        except BaseException:
+            self._rows.close()
+            raise
+
+    def _next(self) -> tuple[bytes, int]:
+        chunk = list(islice(self._rows, self.size))
+        self.rows_read += len(chunk)
+        return (self._encode(chunk) if chunk else b""), len(chunk)
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        data, count = self._first
+        try:
+            while True:
+                if data:
+                    yield data
+                if count < self.size:
+                    break
+                data, count = await sync_to_async(self._next)()
+        finally:
+            await sync_to_async(self._rows.close)()
 
 
-async def _iterate(queryset, encode, chunk_size) -> AsyncIterator[bytes]:
-    rows = queryset.iterator(chunk_size=chunk_size)
+async def _guarded(chunks: Chunks, opening: bytes, separator: bytes, closing: bytes, fmt: str):
+    """The body: ``opening``, the chunks joined by ``separator``, ``closing``.
 
-    def next_chunk() -> tuple[bytes, int]:
-        chunk = list(islice(rows, chunk_size))
-        return (encode(chunk) if chunk else b""), len(chunk)
-
+    An exception must not escape a response body: Django's ASGI handler passes it on to
+    daphne, which then tries to start a second response, fails, and stops reaping every
+    connection of the process (the download, and others, hang). A failure after the first
+    chunk is logged and the body ends without ``closing``: a JSON array stays unterminated
+    and a CSV file gets a last line saying it is incomplete, so neither passes for whole.
+    """
+    yield opening
+    first = True
     try:
-        while True:
-            data, size = await sync_to_async(next_chunk)()
-            if data:
-                yield data
-            if size < chunk_size:
-                break
-    finally:
-        await sync_to_async(rows.close)()
+        async for data in chunks:
+            yield data if first else separator + data
+            first = False
+    except Exception:
+        logger.exception("%s export stopped after %d rows", fmt.upper(), chunks.rows_read)
+        if fmt == "csv":
+            yield f"EXPORT INCOMPLETE - stopped after {chunks.rows_read} rows - download it again\r\n".encode()
+        return
+    yield closing
+
+
+#: Cells starting with these are formulas to a spreadsheet (OWASP "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(text: str) -> str:
-    """One CSV field as ``csv.writer`` (minimal quoting, ``\\r\\n`` lines) writes it."""
-    if '"' in text or "," in text or "\n" in text or "\r" in text:
+    """One CSV field as ``csv.writer`` (minimal quoting, ``\\r\\n`` lines) writes it, made
+    safe to open in a spreadsheet.
+
+    A cell that would start a formula gets a leading apostrophe and quotes (OWASP's advice),
+    so it is read as text. A ``;`` also quotes the cell: spreadsheets set to split on ``;``
+    would otherwise start a new cell there (tags are joined with ``;``).
+    """
+    if text.startswith(FORMULA_START):
+        return "\"'" + text.replace('"', '""') + '"'
+    if '"' in text or "," in text or "\n" in text or "\r" in text or ";" in text:
         return '"' + text.replace('"', '""') + '"'
     return text
 
@@ -223,16 +273,13 @@ def _json_encoder(labels: Labels):
     return encode
 
 
-async def stream_csv(tasks: QuerySet, labels: Labels) -> AsyncIterator[bytes]:
-    yield (",".join(COLUMNS) + "\r\n").encode()
-    async for data in iterate_in_thread(export_values(tasks), _csv_encoder(labels)):
-        yield data
+def stream_csv(tasks: QuerySet, labels: Labels) -> AsyncIterator[bytes]:
+    """The CSV body; the query has run (and its first rows are read) when this returns."""
+    chunks = Chunks(export_values(tasks), _csv_encoder(labels))
+    return _guarded(chunks, (",".join(COLUMNS) + "\r\n").encode(), b"", b"", "csv")
 
 
-async def stream_json(tasks: QuerySet, labels: Labels) -> AsyncIterator[bytes]:
-    """One JSON array, written element by element."""
-    opening = b"["
-    async for data in iterate_in_thread(export_values(tasks), _json_encoder(labels)):
-        yield opening + data
-        opening = b",\n"
-    yield b"[]\n" if opening == b"[" else b"]\n"
+def stream_json(tasks: QuerySet, labels: Labels) -> AsyncIterator[bytes]:
+    """One JSON array, written element by element; the query has run when this returns."""
+    chunks = Chunks(export_values(tasks), _json_encoder(labels))
+    return _guarded(chunks, b"[", b",\n", b"]\n", "json")

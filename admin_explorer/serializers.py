@@ -66,7 +66,15 @@ class ExplorerPageSerializer(serializers.Serializer):
     facets = FacetsSerializer()
 
 
-class ErrorSerializer(serializers.Serializer):
-    """``{parameter: [message, ...]}`` for each bad parameter."""
-
-    field_name = serializers.ListField(child=serializers.CharField())
+#: A 400's body (an OpenAPI schema): ``{parameter: [message, ...]}`` for each bad parameter.
+PARAMETER_ERRORS = {
+    "type": "object",
+    "minProperties": 1,
+    "additionalProperties": {"type": "array", "minItems": 1, "items": {"type": "string"}},
+}
+#: DRF's own 401/403 body.
+DETAIL = {
+    "type": "object",
+    "properties": {"detail": {"type": "string"}},
+    "required": ["detail"],
+}

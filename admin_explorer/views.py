@@ -8,7 +8,7 @@ from django.http import StreamingHttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import viewsets
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
@@ -17,16 +17,23 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from interviewsite.authentication import StaffSessionAuthentication
+
 from . import export, selectors
-from .authentication import StaffSessionAuthentication
 from .models import AnnotationTask
 from .query import InvalidParameters, parse_query
-from .schema import PAGE_PARAMETERS, SORT_PARAMETERS, filter_parameters
+from .schema import (
+    ERROR_RESPONSES,
+    PAGE_PARAMETERS,
+    SORT_PARAMETERS,
+    PageSchema,
+    filter_parameters,
+)
 from .serializers import (
-    ErrorSerializer,
     ExplorerPageSerializer,
     ExportParamsSerializer,
     PageParamsSerializer,
+    TaskRowSerializer,
 )
 
 
@@ -35,13 +42,12 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
 
     authentication_classes = [StaffSessionAuthentication]
     permission_classes = [IsAdminUser]
+    schema = PageSchema()
 
     @extend_schema(
+        operation_id="admin_data_list",
         parameters=[*filter_parameters(), *SORT_PARAMETERS, *PAGE_PARAMETERS],
-        responses={
-            200: ExplorerPageSerializer,
-            400: OpenApiResponse(ErrorSerializer, description="A parameter is invalid."),
-        },
+        responses={200: ExplorerPageSerializer, **ERROR_RESPONSES},
         description=(
             "A page past the last one is a 400 naming `page`. Facets list the projects, "
             "annotators and tags present in the rows matching the other filters."
@@ -99,6 +105,7 @@ class ExportView(APIView):
     renderer_classes = [JSONRenderer]
 
     @extend_schema(
+        operation_id="admin_data_export",
         parameters=[
             OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "json"], required=True),
             *filter_parameters(),
@@ -106,8 +113,8 @@ class ExportView(APIView):
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
-            (200, "application/json"): OpenApiTypes.BINARY,
-            400: OpenApiResponse(ErrorSerializer, description="A parameter is invalid."),
+            (200, "application/json"): TaskRowSerializer(many=True),
+            **ERROR_RESPONSES,
         },
     )
     def get(self, request):

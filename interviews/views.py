@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .invitations import InvalidInvitation, interview_for_token
@@ -13,7 +14,15 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
 
 
 @require_GET
+@never_cache  # the URL is the candidate's credential: no copy in any cache
 def candidate_page(request: HttpRequest, token: str) -> HttpResponse:
+    response = _candidate_page(request, token)
+    # Nothing the page loads or links to learns the token from a Referer header.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _candidate_page(request: HttpRequest, token: str) -> HttpResponse:
     try:
         interview = interview_for_token(token)
     except InvalidInvitation:

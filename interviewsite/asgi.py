@@ -14,6 +14,7 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from interviewsite.memory import freeze_loaded_objects  # noqa: E402
+from interviewsite.redaction import install_daphne_access_log  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
 from realtime.transcription import load_at_startup  # noqa: E402
 
@@ -26,5 +27,6 @@ application = ProtocolTypeRouter(
     }
 )
 
+install_daphne_access_log()
 freeze_loaded_objects()
 load_at_startup()  # the speech-to-text model loads in a worker thread

@@ -9,7 +9,10 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from interviewsite.converters import OPENAPI_ID
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -75,6 +78,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "django_filters",
     "drf_spectacular",
+    "csp",
+    "axes",
     "django_tasks",
     "django_tasks_db",
     "interviews",
@@ -85,6 +90,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -92,6 +98,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login into its 429 answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "interviewsite.urls"
@@ -183,6 +191,22 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes counts failed logins per (username, client address) and refuses that pair,
+# even with the right password, until the lock-out ends: password guessing gets a few
+# tries per LOGIN_LOCKOUT_MINUTES, and the same account stays open from other addresses.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = env_float("LOGIN_LOCKOUT_MINUTES", 15.0) / 60  # hours
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "admin/locked_out.html"
+# Behind reverse proxies the peer address is the nearest proxy's; with TRUSTED_PROXY_COUNT
+# set, the client is read from the X-Forwarded-For entries those proxies appended.
+TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+AXES_CLIENT_IP_CALLABLE = "interviewsite.client_ip.client_ip"
 
 # --- I18N -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -256,13 +280,39 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Admin Data Explorer and interview media endpoints.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # <pk:...> path segments (interviewsite.converters) are 64-bit database ids.
+    "PATH_CONVERTER_OVERRIDES": {"pk": OPENAPI_ID},
 }
 
-# --- Security (production) ------------------------------------------------
-if not DEBUG:
-    SESSION_COOKIE_HTTPONLY = True
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", False)
+# --- Security ---------------------------------------------------------------
+# Every page works without inline code: scripts and styles are static files, page data
+# comes through json_script blocks (data, not code). ws: and wss: to this host are 'self'.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "media-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
+# HTTPS=1 for a deployment served over HTTPS (directly or behind a TLS proxy).
+HTTPS = env_bool("HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_HSTS_SECONDS = env_int("HSTS_SECONDS", 31536000) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("HSTS_PRELOAD", True)
+if HTTPS and env_bool("TRUST_X_FORWARDED_PROTO", False):
+    # Only behind a proxy that sets this header itself: a client could send it too.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 # --- Logging --------------------------------------------------------------
 LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO").upper()
@@ -272,8 +322,15 @@ LOGGING = {
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
     },
+    # Invitation tokens are credentials: "Not Found: /interview/<token>/" and the like
+    # are written with the token replaced (daphne's access log: interviewsite/accesslog.py).
+    "filters": {"redact_tokens": {"()": "interviewsite.redaction.RedactTokens"}},
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["redact_tokens"],
+        },
     },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {

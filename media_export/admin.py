@@ -45,7 +45,7 @@ class RecordingInterviewAdmin(InterviewAdmin):
         paths = obj.audio_paths or {}
         rows = format_html_join(
             "",
-            '<div style="margin:4px 0"><strong style="display:inline-block;width:60px">{}</strong>'
+            '<div class="recording-track"><strong>{}</strong>'
             '<audio controls preload="none" src="{}"></audio> <a href="{}">download</a></div>',
             (
                 (name, media_url(paths[name]), media_url(paths[name]))
@@ -106,7 +106,7 @@ class RecordingInterviewAdmin(InterviewAdmin):
             items.append(("Mixing error", export.mix_error))
         body = format_html_join(
             "",
-            "<tr><th>{}</th><td><pre style='margin:0;white-space:pre-wrap'>{}</pre></td></tr>",
+            "<tr><th>{}</th><td><pre class='export-value'>{}</pre></td></tr>",
             items,
         )
         return format_html("<table>{}</table>", body)
@@ -119,7 +119,7 @@ class RecordingInterviewAdmin(InterviewAdmin):
         if not summary:
             return mark_safe(svg)
         legend = format_html(
-            "<div style='font-size:11px'>Blue: candidate speech · orange: AI speech · red: "
+            "<div class='timeline-legend'>Blue: candidate speech · orange: AI speech · red: "
             "interruption · grey: turn latency. {} AI chunks without telemetry, {} snapped, "
             "{} dropped after a cut.</div>",
             summary.get("missing_telemetry", 0),

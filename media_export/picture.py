@@ -135,7 +135,6 @@ def render_svg(summary: dict | None) -> str:
         f'width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'preserveAspectRatio="xMinYMin meet" '
         f'role="img" aria-label="Interview timeline">',
-        "<style>text{font:11px sans-serif;fill:#333}</style>",
         f'<text x="4" y="{MIC_Y + 15}">Candidate</text>',
         f'<text x="4" y="{AI_Y + 15}">AI</text>',
         f'<text x="4" y="{LAT_Y + 4}">Latency</text>',

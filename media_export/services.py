@@ -22,6 +22,7 @@ from interviews.models import Interview
 
 from . import ffmpeg
 from .alignment import Alignment, measure
+from .messages import without_server_paths
 from .mixing import mix_to_files
 from .models import MediaExport
 from .muxing import mux
@@ -145,7 +146,7 @@ def save_mixed_audio(
         summary = summarize(mixed.mic_frame_rms, timeline, mixed.samples)
     except Exception as exc:
         logger.error("Audio mixing failed for interview %s: %s", interview_id, exc)
-        _update_export(interview_id, mix_error=str(exc)[:2000])
+        _update_export(interview_id, mix_error=without_server_paths(str(exc))[:2000])
         raise
     Interview.objects.filter(pk=interview_id).update(audio_paths=paths, updated_at=timezone.now())
     _update_export(
@@ -313,7 +314,7 @@ def run_export(
         _update_export(
             interview_id,
             status=MediaExport.Status.FAILED,
-            error=message[-4000:],
+            error=without_server_paths(message)[-4000:],
             finished_at=timezone.now(),
         )
         raise

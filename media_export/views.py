@@ -14,17 +14,34 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from interviews.invitations import token_matches
 from interviews.models import Interview
+from interviewsite.authentication import StaffSessionAuthentication
+from interviewsite.converters import parse_id
+from interviewsite.openapi import api_operation
 
 from . import services
 from .models import MediaExport
+from .openapi import (
+    ERROR,
+    INTERVIEW_ID,
+    NOT_ALLOWED,
+    TOKEN_PARAMETERS,
+    ExportStatusSerializer,
+    UploadAcceptedSerializer,
+    UploadFormSerializer,
+)
 from .uploads import CappedDiskUploadHandler, sniff_container
 
 TOKEN_HEADER = "X-Interview-Token"
+#: What ``protected_media`` serves: WAVs, MP4s and the WebM/MP4 uploads (by file extension).
+MEDIA_TYPES = ("audio/*", "video/*", "application/octet-stream")
 _OWNER = re.compile(r"^(\d+)[_.]")
 
 
@@ -41,13 +58,41 @@ def _is_staff(request: HttpRequest) -> bool:
     return bool(user and user.is_active and user.is_staff)
 
 
+@api_operation(
+    "POST",
+    operation_id="interview_upload_video",
+    tags=["interviews"],
+    summary="Upload the candidate's recording",
+    description=(
+        "Multipart body with the invitation token; the video streams to disk and an export "
+        "job is queued. A second upload replaces the first. `Content-Length` is required."
+    ),
+    parameters=TOKEN_PARAMETERS,
+    request={"multipart/form-data": UploadFormSerializer},
+    responses={
+        202: UploadAcceptedSerializer,
+        400: ERROR,
+        403: ERROR,
+        404: ERROR,
+        405: NOT_ALLOWED,
+        411: ERROR,
+        413: ERROR,
+        415: ERROR,
+    },
+)
 @csrf_exempt  # authorised by the invitation token, not a session cookie
+@never_cache
 def upload_video(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
-        return error(405, "method_not_allowed", "Use POST with multipart/form-data.")
+        response = error(405, "method_not_allowed", "Use POST with multipart/form-data.")
+        response["Allow"] = "POST"
+        return response
     limit = settings.MAX_VIDEO_UPLOAD_BYTES
-    declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > limit + 64 * 1024:
+    declared = request.META.get("CONTENT_LENGTH") or ""
+    if not declared.isascii() or not declared.isdigit():
+        # A chunked body: Django's multipart parser reads only Content-Length bytes.
+        return error(411, "length_required", "Send the upload with a Content-Length header.")
+    if len(declared) > 19 or int(declared) > limit + 64 * 1024:
         return error(413, "too_large", f"The video is larger than {limit} bytes.")
     handler = CappedDiskUploadHandler(request, max_bytes=limit)
     request.upload_handlers = [handler]
@@ -67,10 +112,9 @@ def _handle_upload(request: HttpRequest, handler: CappedDiskUploadHandler) -> Ht
     if handler.too_large:
         limit = settings.MAX_VIDEO_UPLOAD_BYTES
         return error(413, "too_large", f"The video is larger than {limit} bytes.")
-    raw_id = data.get("interview_id", "")
-    if not raw_id.isdigit():
-        return error(400, "bad_request", "interview_id must be a number.")
-    interview_id = int(raw_id)
+    interview_id = parse_id(data.get("interview_id", ""))
+    if interview_id is None:
+        return error(400, "bad_request", "interview_id must be an interview's id (a number).")
     token = data.get("token") or _request_token(request)
     if not token_matches(token, interview_id):
         return error(403, "forbidden", "The token does not authorise this interview.")
@@ -92,7 +136,19 @@ def _handle_upload(request: HttpRequest, handler: CappedDiskUploadHandler) -> Ht
     return JsonResponse({"status_url": status_url, "status": "queued"}, status=202)
 
 
+@api_operation(
+    "GET",
+    operation_id="interview_export_status",
+    tags=["interviews"],
+    summary="The export job of an interview",
+    description="For staff, or with the interview's invitation token.",
+    authentication=[StaffSessionAuthentication],
+    parameters=[INTERVIEW_ID, *TOKEN_PARAMETERS],
+    responses={200: ExportStatusSerializer, 403: ERROR, 404: ERROR, 405: NOT_ALLOWED},
+)
+@csrf_exempt  # GET only: another method is a 405, not a CSRF failure
 @require_GET
+@never_cache
 def export_status(request: HttpRequest, interview_id: int) -> HttpResponse:
     if not (_is_staff(request) or token_matches(_request_token(request), interview_id)):
         return error(403, "forbidden", "Staff or the interview's token is required.")
@@ -121,6 +177,29 @@ def export_status(request: HttpRequest, interview_id: int) -> HttpResponse:
     )
 
 
+@api_operation(
+    "GET",
+    operation_id="interview_media",
+    tags=["interviews"],
+    summary="A recording file (WAV, MP4, the upload)",
+    description=(
+        "For staff, or with the token of the interview whose id starts the file name. "
+        "Unknown files and files of other interviews are both 404. One byte range is honoured."
+    ),
+    authentication=[StaffSessionAuthentication],
+    parameters=[
+        OpenApiParameter("path", OpenApiTypes.STR, OpenApiParameter.PATH),
+        *TOKEN_PARAMETERS,
+        OpenApiParameter("Range", OpenApiTypes.STR, OpenApiParameter.HEADER),
+    ],
+    responses={
+        **{(status, kind): OpenApiTypes.BINARY for status in (200, 206) for kind in MEDIA_TYPES},
+        404: ERROR,
+        405: NOT_ALLOWED,
+        416: OpenApiResponse(description="The range lies outside the file."),
+    },
+)
+@csrf_exempt  # GET only: another method is a 405, not a CSRF failure
 @require_GET
 def protected_media(request: HttpRequest, path: str) -> HttpResponse:
     """Serve finished media to staff, or to the holder of the owning interview's token."""
@@ -157,7 +236,7 @@ def protected_media(request: HttpRequest, path: str) -> HttpResponse:
     return response
 
 
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]{0,19})-([0-9]{0,19})$")
 
 
 def _parse_range(header: str, size: int):

@@ -8,6 +8,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.test import Client
 
+from tests.browser import wait_until
+
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume:Warning"),
@@ -45,9 +47,7 @@ def query(tab) -> dict:
 
 
 def wait_count(tab, text):
-    tab.wait_for_function(
-        "t => document.querySelector('#result-count').textContent === t", arg=text
-    )
+    wait_until(tab, "t => document.querySelector('#result-count').textContent === t", arg=text)
 
 
 def test_page_state_lives_in_the_url(page, world):
@@ -58,7 +58,7 @@ def test_page_state_lives_in_the_url(page, world):
     # Sorting: first click ascending, second descending.
     page.click("th[data-sort=quality_rating]")
     page.wait_for_url(re.compile(r"sort_by=quality_rating&sort_dir=asc"))
-    page.wait_for_function("document.querySelector('#result-rows td.rating').textContent === '0.0'")
+    wait_until(page, "document.querySelector('#result-rows td.rating').textContent === '0.0'")
     page.click("th[data-sort=quality_rating]")
     page.wait_for_url(re.compile(r"sort_by=quality_rating$"))
     assert page.get_attribute("th[data-sort=quality_rating]", "aria-sort") == "descending"
@@ -106,7 +106,7 @@ def test_paging_and_page_size(page, world):
     assert page.locator("#result-rows tr").count() == 25
     page.click("#page-next")
     page.wait_for_url(re.compile(r"page=2"))
-    page.wait_for_function("document.querySelectorAll('#result-rows tr').length === 17")
+    wait_until(page, "document.querySelectorAll('#result-rows tr').length === 17")
     assert page.inner_text("#page-info") == "Page 2 of 2"
     assert page.is_disabled("#page-next")
     page.select_option("#page-size", "100")

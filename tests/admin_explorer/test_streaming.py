@@ -46,5 +46,7 @@ def test_full_csv_export_streams_with_flat_memory(seeded_env):
     assert run.rss_growth < 20 * MB, (
         f"server RSS grew {run.rss_growth / MB:.1f} MB for a {run.size / MB:.1f} MB body"
     )
-    # Bytes arrive while rows are still being read, not after the whole body was built.
-    assert run.first_byte < run.seconds * 0.25, (run.first_byte, run.seconds)
+    # Bytes arrive while rows are still being read, not after the whole body was built: the
+    # response starts once the query has run and its first chunk (5,000 of 150,000 rows) is
+    # read, so a failing query is an error status rather than a 200 that breaks off.
+    assert run.first_byte < run.seconds * 0.5, (run.first_byte, run.seconds)

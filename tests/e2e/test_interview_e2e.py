@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from realtime.transcription.quality import word_error_rate
+from tests.browser import CSP_WATCH, csp_violations, wait_until
 from tests.e2e import sync_checks
 from tests.e2e.conftest import ROOT
 from tests.e2e.fake_mic import build_fake_mic
@@ -127,17 +128,17 @@ def fetch(url: str) -> tuple[int, bytes]:
 
 def page_ready(page) -> None:
     """The page's module scripts have run (buttons are wired)."""
-    page.wait_for_function("window.interviewTelemetry !== undefined", timeout=15_000)
+    wait_until(page, "window.interviewTelemetry !== undefined", timeout=15_000)
 
 
 def run_interview(page, wire: WireLog, shots: Screens, mic, timings: dict) -> None:
     """Device check → Start → the conversation → the page's own end, upload and export."""
     page_ready(page)
     page.click("#check-devices")
-    page.wait_for_function("document.body.dataset.phase === 'ready'", timeout=20_000)
+    wait_until(page, "document.body.dataset.phase === 'ready'", timeout=20_000)
     ready_at = time.monotonic()
     # The fake mic says its test phrase now: catch the level meter moving.
-    page.wait_for_function("document.getElementById('mic-level').value > 0.02", timeout=10_000)
+    wait_until(page, "document.getElementById('mic-level').value > 0.02", timeout=10_000)
     shots.take("01-device-check")
     page.check("#consent")
     check_end = mic.cues[0].end + 1.0
@@ -246,7 +247,8 @@ def admin_screens(context, server, shots: Screens, interview_id: int, superuser)
 def explorer_filtered(page, shots=None) -> dict:
     """Filter the explorer by one status and open the date-range calendar."""
     done = {}
-    page.wait_for_function(
+    wait_until(
+        page,
         "!/Loading/.test(document.getElementById('result-count')?.textContent || 'Loading')",
         timeout=15_000,
     )
@@ -256,7 +258,8 @@ def explorer_filtered(page, shots=None) -> dict:
     chip = page.locator("label", has=page.get_by_role("checkbox", name="Approved"))
     if chip.count():
         chip.first.click()  # the styled label covers its checkbox
-        page.wait_for_function(
+        wait_until(
+            page,
             f"document.getElementById('result-count').textContent !== {json.dumps(done['unfiltered'])}",
             timeout=10_000,
         )
@@ -297,6 +300,10 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
     interview_id, link = product_server.create_interview(QUESTIONS, job="Platform engineer")
     token = link.rstrip("/").rsplit("/", 1)[-1]
     context = launch_browser(fake_audio=mic.path)
+    # Every page of the scenario (candidate, admin, explorer) reports policy violations.
+    context.add_init_script(CSP_WATCH)
+    policy_errors: list[str] = []
+    context.on("console", lambda msg: policy_errors.extend(csp_violations([msg.text])))
     page = context.new_page()
     wire = WireLog()
     page.on("websocket", wire.attach)
@@ -470,6 +477,7 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
     check(admin["video_players"] >= 1, "admin interview page has no video player")
     check(admin["timeline_pictures"] >= 1, "admin interview page has no timeline picture")
     check(admin["timeline_fits"] is not False, "the admin timeline picture is clipped by its row")
+    check(not policy_errors, f"Content-Security-Policy violations: {policy_errors}")
     # 7. The candidate was heard: their words are stored and shown, in their own words only.
     check(
         candidate_wer <= MAX_CANDIDATE_WER,
