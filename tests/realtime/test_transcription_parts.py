@@ -248,7 +248,8 @@ async def test_a_long_answer_is_transcribed_in_parts_with_deltas(tmp_path):
     answer = pause.join(speech_pcm(s) for s in sentences)
     transcriber = Transcriber(TranscriberConfig(choice="whisper-tiny", cache_dir=tmp_path))
     provider = LocalInterviewer(
-        timing=LocalTiming(speed=40.0, segment_ms=8000), transcriber=transcriber
+        timing=LocalTiming(speed=40.0, segment_ms=8000, transcript_wait_s=300.0),
+        transcriber=transcriber,
     )
     await provider.start(SessionSeed(questions=["Tell me about a migration."]))
     for piece in chunks(silence_pcm(1000) + answer + silence_pcm(1500)):
