@@ -79,6 +79,13 @@ def test_schema_describes_both_endpoints_and_their_parameters(staff_client):
     assert "annotator_name" in sort_by["schema"]["enum"]
     export = schema["paths"]["/api/admin/data/export"]["get"]
     assert {"format", "tags", "sort_by"} <= {p["name"] for p in export["parameters"]}
+    counts = schema["paths"]["/api/admin/data/counts"]["get"]
+    assert {"facet", "project", "annotator", "tags", "search"} <= {
+        p["name"] for p in counts["parameters"]
+    }
+    views = schema["paths"]["/api/admin/views"]
+    assert set(views) >= {"get", "post"} and {"201", "400"} <= set(views["post"]["responses"])
+    assert {"204", "404"} <= set(schema["paths"]["/api/admin/views/{id}"]["delete"]["responses"])
 
 
 @pytest.mark.parametrize("model", ["tag", "dataset", "annotator", "annotationtask"])
