@@ -44,6 +44,24 @@ COLUMNS = (
 COLUMN_KEYS = frozenset(c.key for c in COLUMNS)
 #: The page-only parameter naming the shown columns (the API never sees it).
 COLUMNS_PARAM = "columns"
+
+
+@dataclass(frozen=True)
+class Menu:
+    param: str  # the filter parameter it sets
+    facet: str  # its key in the list's facets and the counts endpoint
+    label: str
+    noun: str
+
+
+#: The filter menus, in page order.
+MENUS = (
+    Menu("project", "projects", "Projects", "project"),
+    Menu("annotator", "annotators", "Annotators", "annotator"),
+    Menu("tags", "tags", "Dataset tags", "tag"),
+)
+#: The "last N days" date presets; "this quarter" is the other one.
+PRESET_DAYS = (7, 30, 90)
 PAGE_SIZES = (25, 50, 100, 250, MAX_PAGE_SIZE)
 SEARCH_DELAY_MS = 300
 #: A placeholder id, swapped for a task's id in the admin change page URL.
@@ -85,6 +103,7 @@ def page_config() -> dict:
             "counts": reverse("admin_explorer:counts"),
             "views": reverse("admin_explorer:views"),
             "page": reverse("admin_explorer:explorer"),
+            "login": reverse("admin:login"),
             "task_admin": change_url,
         },
         "defaults": {
@@ -95,6 +114,7 @@ def page_config() -> dict:
         "page_sizes": list(PAGE_SIZES),
         "search_delay_ms": SEARCH_DELAY_MS,
         "columns_param": COLUMNS_PARAM,
+        "menus": [{"param": m.param, "facet": m.facet} for m in MENUS],
         "columns": [
             {"key": c.key, "label": c.label, "sort": c.sort, "shown": c.shown} for c in COLUMNS
         ],

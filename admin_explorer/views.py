@@ -22,7 +22,7 @@ from interviewsite.authentication import StaffSessionAuthentication
 from . import export, selectors
 from .facet_counts import facet_counts
 from .models import AnnotationTask
-from .page import COLUMNS, PAGE_SIZES, page_config
+from .page import COLUMNS, MENUS, PAGE_SIZES, PRESET_DAYS, page_config
 from .query import InvalidParameters, parse_query
 from .schema import (
     ERROR_RESPONSES,
@@ -174,6 +174,8 @@ def explorer_page(request):
         "statuses": AnnotationTask.Status.choices,
         "columns": COLUMNS,
         "page_sizes": PAGE_SIZES,
+        "menus": MENUS,
+        "preset_days": PRESET_DAYS,
         "config": page_config(),
     }
     return render(request, "admin_explorer/explorer.html", context)

@@ -45,7 +45,7 @@ def test_page_renders_for_staff_in_the_admin_look(staff_client):
     assert 'id="site-name"' in html  # the admin header from admin/base_site.html
     assert "admin_explorer/explorer.js" in html and 'type="module"' in html
     assert "vendor/flatpickr/flatpickr.min.js" in html
-    assert 'data-api-url="/api/admin/data"' in html
+    assert 'id="explorer-config"' in html and '"data": "/api/admin/data"' in html
     for status in ("pending", "in_progress", "submitted", "in_review", "approved", "rejected"):
         assert f'value="{status}"' in html
 
