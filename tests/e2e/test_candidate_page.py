@@ -159,3 +159,57 @@ def test_candidate_knows_where_things_stand_and_ends_on_purpose(
     shot(page, "candidate-done-laptop")
     page.set_viewport_size(PHONE)
     shot(page, "candidate-done-phone")
+
+
+LINES_JS = """() => [...document.querySelectorAll('#transcript li')]
+  .map((li) => [li.className.split(' ')[0], li.querySelector('.text').textContent])"""
+
+
+def test_a_reload_mid_interview_picks_up_where_it_left_off(
+    product_server, launch_browser, artifacts
+):
+    mic = build_fake_mic(artifacts / "reload_mic.wav", PLAN, 60.0)
+    _, link = product_server.create_interview(QUESTIONS, job="Field engineer")
+    context = launch_browser(fake_audio=mic.path)
+    page = context.new_page()
+    page.on("dialog", lambda dialog: dialog.accept())  # "leave this page?" on the reload
+    page.goto(f"{link}?raw_audio=1")
+    start_interview(page, mic)
+
+    # The first answer is in and transcribed, and the second question has been asked.
+    deadline = time.monotonic() + 240
+    while True:
+        lines = page.evaluate(LINES_JS)
+        roles = [role for role, _ in lines]
+        if roles.count("interviewer") >= 2 and "candidate" in roles:
+            break
+        assert time.monotonic() < deadline, f"the first answer never made it: {lines}"
+        page.wait_for_timeout(200)
+    before = page.evaluate(LINES_JS)
+
+    page.reload()
+    page_ready(page)
+    # At once, from the server: the conversation so far, and the consent already given.
+    # (Stored lines come back in timeline order; live, a transcript may arrive after a reply.)
+    restored = page.evaluate(LINES_JS)
+    assert len(restored) == len(before) and all(line in restored for line in before), (
+        before,
+        restored,
+    )
+    assert page.is_checked("#consent")
+    # The devices are asked for again and the interview goes on without another click.
+    wait_until(page, "document.body.dataset.phase === 'live'", timeout=60_000)
+    assert page.inner_text("#question-progress") == "Question 2 of 2"
+    deadline = time.monotonic() + 90
+    while state_line(page) != "The interviewer is speaking":
+        assert time.monotonic() < deadline, f"the interviewer did not go on: {state_line(page)!r}"
+        page.wait_for_timeout(100)
+    shot(page, "candidate-resumed-laptop")
+    assert_accessible(page, "the candidate page after a reload")
+
+    # The continued part is recorded and uploaded like any other.
+    page.click("#end")
+    page.click("#end-confirm")
+    wait_until(page, "document.body.dataset.phase === 'done'", timeout=240_000)
+    after = page.evaluate(LINES_JS)
+    assert all(line in after for line in before)

@@ -152,3 +152,18 @@ test("the state line and the timer read as the candidate should see them", async
   assert.equal(stateLine({ phase: "done" }), "Done");
   assert.equal(stateLine({ phase: "ready" }), "");
 });
+
+test("caption deltas grow the open line and the final text replaces it", () => {
+  const log = new TranscriptLog();
+  const a = log.appendDelta({ role: "interviewer", delta: "Tell me " });
+  assert.ok(a.created && !a.entry.final);
+  const b = log.appendDelta({ role: "interviewer", delta: "about it" });
+  assert.ok(!b.created && b.entry === a.entry);
+  assert.equal(b.entry.text, "Tell me about it");
+  assert.equal(log.appendDelta({ role: "interviewer", delta: "" }), null);
+  const c = log.apply({ role: "interviewer", text: "Tell me about it.", final: true });
+  assert.ok(c.entry === a.entry && c.entry.final);
+  assert.equal(log.entries.length, 1);
+  const d = log.appendDelta({ role: "interviewer", delta: "Next" });
+  assert.ok(d.created); // a new line after the final one
+});
