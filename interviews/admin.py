@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 
 from . import review
 from .invitations import invitation_path
@@ -39,6 +41,7 @@ class InterviewAdmin(admin.ModelAdmin):
         css = {"all": ["interviews/admin.css"]}
 
     change_form_template = "admin/interviews/interview/review.html"
+    change_list_template = "admin/interviews/interview/change_list.html"
     list_display = [
         "id",
         "candidate_name",
@@ -47,7 +50,7 @@ class InterviewAdmin(admin.ModelAdmin):
         "review_summary",
         "duration_display",
         "answer_count",
-        "started_at",
+        "started",
     ]
     list_display_links = ["id", "candidate_name"]
     list_filter = ["status", "end_reason", "job"]
@@ -104,6 +107,12 @@ class InterviewAdmin(admin.ModelAdmin):
     def duration_display(self, obj: Interview) -> str:
         return review.format_duration(review.duration(obj))
 
+    @admin.display(description="Started", ordering="started_at")
+    def started(self, obj: Interview) -> str:
+        if obj.started_at is None:
+            return "–"
+        return date_format(localtime(obj.started_at), "Y-m-d H:i")
+
     @admin.display(description="Answers", ordering="answer_count")
     def answer_count(self, obj: Interview) -> int:
         return obj.answer_count
@@ -131,7 +140,11 @@ class InterviewAdmin(admin.ModelAdmin):
                 self.message_user(request, "Review saved.", messages.SUCCESS)
                 return HttpResponseRedirect(request.path + "#review")
             request.method = "GET"  # show the page again with the form's errors, nothing saved
-        context = {**(extra_context or {}), "review": self._review_context(request, obj, form)}
+        context = {
+            "title": f"Review of interview #{obj.pk}",
+            **(extra_context or {}),
+            "review": self._review_context(request, obj, form),
+        }
         response = super().change_view(request, object_id, form_url, context)
         if form is not None:
             response.status_code = 400

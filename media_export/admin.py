@@ -55,7 +55,7 @@ class RecordingInterviewAdmin(InterviewAdmin):
                 if paths.get(name)
             ),
         )
-        return rows or "No recording yet."
+        return rows or "No WAV files yet."
 
     def recording_review(self, obj: Interview) -> dict:
         export = self._export(obj)
