@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from realtime import protocol
 
@@ -41,7 +42,15 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
         },
         # A reload mid-interview shows the conversation so far and counts the answers given.
         "transcript": candidate_transcript(interview) if resuming else [],
+        # ...and its timer goes on from the real start, not from the reload.
+        "elapsedSeconds": _seconds_since(interview.started_at) if resuming else 0,
     }
+
+
+def _seconds_since(moment) -> float:
+    if moment is None:
+        return 0
+    return max(0.0, round((timezone.now() - moment).total_seconds(), 1))
 
 
 def candidate_transcript(interview: Interview) -> list[dict]:

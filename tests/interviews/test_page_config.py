@@ -2,10 +2,12 @@
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import resolve, reverse
+from django.utils import timezone
 
 from interviews.invitations import make_token
 from interviews.models import Candidate, Interview, Job, TranscriptEntry
@@ -78,8 +80,11 @@ def test_scripts_hold_no_copy_of_a_server_value():
 
 def test_a_reload_mid_interview_gets_the_conversation_so_far(client, interview):
     assert page_config(client, interview)["transcript"] == []  # nothing before the start
+    assert page_config(client, interview)["elapsedSeconds"] == 0
     interview.status = Interview.Status.IN_PROGRESS
+    interview.started_at = timezone.now() - timedelta(seconds=95)
     interview.save()
+    assert 95 <= page_config(client, interview)["elapsedSeconds"] < 95 + 60
     entries = [
         ("interviewer", "Hello, first question?", "", 0.5),
         ("candidate", "My answer.", "", 4.0),
