@@ -38,7 +38,7 @@ let transcript = null;
 /** Show the conversation view; after a reload it starts with the lines the server kept. */
 export function showConversation(restored = []) {
   ui.transcriptCard.hidden = false;
-  if (!transcript) transcript = new TranscriptView(ui.transcript);
+  if (!transcript) transcript = new TranscriptView(ui.transcript, { missingWords: config.missingWords });
   for (const line of restored) transcript.render({ ...line, final: true });
   if (!state.progress) {
     const answered = restored.filter((line) => line.role === "candidate").length;

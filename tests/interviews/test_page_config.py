@@ -100,3 +100,7 @@ def test_a_reload_mid_interview_gets_the_conversation_so_far(client, interview):
     assert lines[1]["text"] == "My answer."
     # The staff's marker for missing words never reaches the candidate.
     assert "not transcribed" not in lines[3]["text"] and lines[3]["text"]
+    # Live, a line flagged as missing its words reads the same.
+    missing = page_config(client, interview)["missingWords"]
+    assert missing["text"] == lines[3]["text"]
+    assert set(missing["flags"]) == {"inaudible", "not_transcribed"}  # not "interrupted"
