@@ -3,11 +3,15 @@
 Providers speak OpenAI Realtime's server-event vocabulary (``providers/base.py``); this
 module decides what each event means for one live session and keeps the little
 per-item memory that needs (when a candidate's speech started and stopped, where an
-interviewer item was cut).
+interviewer item was cut and what of it was heard).
+
+Upstream errors never reach the candidate as they are: the provider settles what it can,
+the rest is logged, and the candidate sees one of the fixed notices of ``notices.py``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import logging
@@ -17,23 +21,30 @@ from typing import TYPE_CHECKING
 
 from interviews.models import TranscriptEntry
 
-from . import services
+from . import notices, services
 
 if TYPE_CHECKING:
     from .session import LiveSession
 
 logger = logging.getLogger("realtime.session")
 
+#: An upstream reconnect shorter than this goes unmentioned to the candidate.
+RECONNECT_NOTICE_SECONDS = 1.5
+
 ROLE_CANDIDATE = TranscriptEntry.Role.CANDIDATE.value
 ROLE_INTERVIEWER = TranscriptEntry.Role.INTERVIEWER.value
 
 
-def provider_error_code(error: dict) -> str:
-    code = str(error.get("code") or "")
-    kind = str(error.get("type") or "")
-    if "rate_limit" in code or "rate_limit" in kind:
-        return "rate_limited"
-    return "provider_error"
+def heard_text(text: str, heard_ms: float, total_ms: float) -> str:
+    """The words of ``text`` the candidate heard, estimated from the share of audio played.
+
+    Over a websocket nothing better is known: OpenAI's ``conversation.item.truncated``
+    carries no transcript and the transcript deltas carry no timings.
+    """
+    words = text.split()
+    if total_ms <= 0 or heard_ms >= total_ms:
+        return text.strip()
+    return " ".join(words[: round(len(words) * max(0.0, heard_ms) / total_ms)])
 
 
 def remember(store: OrderedDict, key, value, limit: int = 256) -> None:
@@ -50,7 +61,10 @@ class ProviderEvents:
         self.session = session
         self.speech: OrderedDict[str, list] = OrderedDict()  # user item → [start_t, end_t]
         self.cuts: OrderedDict[str, float] = OrderedDict()  # AI item → client time of the cut
+        self.texts: OrderedDict[str, str] = OrderedDict()  # AI item → its full text so far
+        self.heard: OrderedDict[str, str] = OrderedDict()  # AI item → the words heard of it
         self.dropped_ai_chunks = 0
+        self._reconnect_notice: asyncio.Task | None = None
         self._handlers = {
             "response.output_audio.delta": self._on_audio,
             "input_audio_buffer.speech_started": self._on_speech_started,
@@ -63,7 +77,9 @@ class ProviderEvents:
             "conversation.item.truncated": self._on_truncated,
             "error": self._on_error,
             "provider.disconnected": self._on_disconnected,
+            "provider.reconnected": self._on_reconnected,
             "provider.failed": self._on_failed,
+            "provider.response_failed": self._on_response_failed,
             "provider.interview_complete": self._on_interview_complete,
         }
 
@@ -151,10 +167,14 @@ class ProviderEvents:
             if isinstance(part, dict)
         ).strip()
         if role == "assistant" and text:
+            remember(self.texts, item_id, text)
             start, end = session.buffer.item_span(item_id)
             end = self.cuts.get(item_id, end)
-            if await services.save_transcript(
-                session.interview_id, ROLE_INTERVIEWER, item_id, text, start, end
+            flag = ""
+            if item_id in self.heard:
+                text, flag = self.heard[item_id], TranscriptEntry.Flag.INTERRUPTED.value
+            if text and await services.save_transcript(
+                session.interview_id, ROLE_INTERVIEWER, item_id, text, start, end, flag=flag
             ):
                 await session.send(
                     {"event": "transcript", "role": ROLE_INTERVIEWER, "text": text, "final": True}
@@ -196,27 +216,59 @@ class ProviderEvents:
 
     async def _on_truncated(self, event: dict) -> None:
         item_id = str(event.get("item_id") or "")
-        text = event.get("transcript")
+        text = event.get("transcript")  # only providers that know their word timings send it
+        if not isinstance(text, str):
+            full = self.texts.get(item_id, "")
+            heard_ms = float(event.get("audio_end_ms") or 0)
+            text = heard_text(full, heard_ms, self.session.buffer.item_audio_ms(item_id))
+        text = text.strip()
+        remember(self.heard, item_id, text)
         await services.update_transcript(
             self.session.interview_id,
             ROLE_INTERVIEWER,
             item_id,
             end_seconds=self.cuts.get(item_id),
-            text=str(text).strip() if isinstance(text, str) and text.strip() else None,
+            text=text,  # empty when nothing was heard: no words are kept then
+            flag=TranscriptEntry.Flag.INTERRUPTED.value,
         )
 
     # -- the provider's own life -----------------------------------------------
     async def _on_error(self, event: dict) -> None:
         error = event.get("error") or {}
-        await self.session.send_error(
-            provider_error_code(error), str(error.get("message") or "AI provider error")
+        logger.info(
+            "Session %s: provider error %s not shown to the candidate",
+            self.session.session_id,
+            error.get("code"),
         )
 
     async def _on_disconnected(self, event: dict) -> None:
-        await self.session.send_error("provider_disconnected", str(event.get("message") or ""))
+        """Most reconnects take a moment: tell the candidate only of one that takes longer."""
+        if self._reconnect_notice is None or self._reconnect_notice.done():
+            self._reconnect_notice = asyncio.get_running_loop().create_task(
+                self._notice_reconnecting()
+            )
+
+    async def _notice_reconnecting(self) -> None:
+        await asyncio.sleep(RECONNECT_NOTICE_SECONDS)
+        await self.session.send(notices.notice(notices.RECONNECTING))
+
+    async def _on_reconnected(self, event: dict) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self._reconnect_notice is not None:
+            self._reconnect_notice.cancel()
 
     async def _on_failed(self, event: dict) -> None:
-        await self.session.provider_failed(str(event.get("message") or ""))
+        self.stop()
+        message = str(event.get("message") or "The AI provider is unavailable.")
+        if event.get("final"):
+            await self.session.fail(message)
+        else:
+            await self.session.provider_failed(message)
+
+    async def _on_response_failed(self, event: dict) -> None:
+        await self.session.send(notices.notice(notices.REPEAT))
 
     async def _on_interview_complete(self, event: dict) -> None:
         self.session.interviewer_finished()

@@ -67,4 +67,4 @@ def load_history(interview_id: int) -> list[HistoryEntry]:
     entries = TranscriptEntry.objects.filter(interview_id=interview_id).order_by(
         F("start_seconds").asc(nulls_last=True), "created_at", "id"
     )
-    return [HistoryEntry(e.role, e.text) for e in entries]
+    return [HistoryEntry(e.role, e.text) for e in entries if e.text.strip()]

@@ -7,11 +7,13 @@ A few events outside that vocabulary report the provider's own life cycle:
 
 - ``provider.disconnected`` ``{message}`` – the upstream connection dropped; reconnecting.
 - ``provider.reconnected`` ``{}`` – a new upstream session, re-seeded.
-
-``audio_start_ms`` / ``audio_end_ms`` always count input audio handed to
-``append_audio`` since the provider started, across upstream reconnects.
-- ``provider.failed`` ``{message}`` – gave up reconnecting; the provider is dead.
+- ``provider.failed`` ``{message, final}`` – the provider is dead: gave up reconnecting, or
+  (``final``) the upstream refused the conversation for good; ``message`` is for staff.
+- ``provider.response_failed`` ``{reason}`` – a reply failed and will not be retried.
 - ``provider.interview_complete`` ``{}`` – the interviewer said goodbye.
+
+``audio_start_ms`` (where the speech began) / ``audio_end_ms`` always count input audio
+handed to ``append_audio`` since the provider started, across upstream reconnects.
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+
+
+class ProviderRefused(Exception):
+    """The provider will never run this conversation (key, quota, configuration).
+
+    ``reason`` is written for staff; the candidate is only told the interviewer is
+    unavailable.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
