@@ -243,6 +243,8 @@ LATENCY_LOGS = env_bool("LATENCY_LOGS", False)
 MAX_VIDEO_UPLOAD_BYTES = env_int("MAX_VIDEO_UPLOAD_BYTES", 2 * 1024**3)
 MIX_WAIT_SECONDS = env_float("MIX_WAIT_SECONDS", 10.0)
 SPOOL_FLUSH_SECONDS = env_float("SPOOL_FLUSH_SECONDS", 1.0)
+# When the candidate ends the interview, how long their last answer may take to be transcribed.
+END_TRANSCRIPT_WAIT_SECONDS = env_float("END_TRANSCRIPT_WAIT_SECONDS", 10.0)
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "").strip() or None
 
 # The offline interviewer's ears: speech-to-text and turn detection (see realtime/transcription).

@@ -312,6 +312,8 @@ class LiveSession:
             return
         self.state = SessionState.ENDED
         SESSIONS.pop(self.key, None)
+        if not failure:
+            await self._hear_last_words()
         await self._release(ended=True)
         if failure:
             await services.fail_interview(
@@ -348,6 +350,26 @@ class LiveSession:
         peer, self.peer = self.peer, None
         if peer is not None:
             await notify_superseded(peer)
+
+    async def _hear_last_words(self) -> None:
+        """Give the last answer's transcript a bounded moment to arrive and be stored.
+
+        The candidate may press End while their last words are still being transcribed;
+        the provider's remaining events are handled before the session lets go of it.
+        """
+        provider, pump = self.provider, self._pump_task
+        if provider is None or pump is None or pump is asyncio.current_task():
+            return
+        wait = settings.END_TRANSCRIPT_WAIT_SECONDS
+        started = time.monotonic()
+        try:
+            await provider.settle(wait)
+        except Exception:
+            logger.exception("Session %s: waiting for transcripts failed", self.session_id)
+        await provider.close()  # ends the event stream: the pump handles what is left, then stops
+        left = max(0.5, wait - (time.monotonic() - started))
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(pump), left)
 
     async def _release(self, ended: bool) -> None:
         self.events.stop()

@@ -110,6 +110,10 @@ class RealtimeProvider(ABC):
     async def cancel_response(self) -> None:
         """Stop the reply in progress (the candidate is no longer listening)."""
 
+    async def settle(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until the candidate's ended turns are transcribed."""
+        return  # nothing to wait for unless the provider transcribes in the background
+
     @abstractmethod
     async def resume_after_drop(self) -> None:
         """The browser came back after its connection dropped mid-reply: carry on naturally."""

@@ -242,6 +242,11 @@ class OpenAIRealtimeProvider(RealtimeProvider):
             )
         )
 
+    async def settle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._pending_transcripts and self.alive and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
     async def cancel_response(self) -> None:
         self._wanted = None
         if self._response_active:
