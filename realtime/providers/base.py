@@ -82,6 +82,8 @@ class RealtimeProvider(ABC):
     def __init__(self) -> None:
         self._events: asyncio.Queue[dict | None] = asyncio.Queue()
         self.closed = False
+        self._emitted = 0
+        self._handled = 0
 
     # -- lifecycle -------------------------------------------------------------
     @abstractmethod
@@ -121,6 +123,7 @@ class RealtimeProvider(ABC):
     # -- output ----------------------------------------------------------------
     def emit(self, event: dict) -> None:
         if not self.closed:
+            self._emitted += 1
             self._events.put_nowait(event)
 
     async def events(self) -> AsyncIterator[dict]:
@@ -129,3 +132,12 @@ class RealtimeProvider(ABC):
             if event is None:
                 return
             yield event
+            self._handled += 1  # resumed: the reader has finished with the event
+
+    async def wait_handled(self, timeout: float) -> None:
+        """Until the reader has handled every event emitted so far (e.g. stored the
+        transcript a re-seed will read back), at most ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._handled < self._emitted and loop.time() < deadline and not self.closed:
+            await asyncio.sleep(0.01)

@@ -204,6 +204,7 @@ class OpenAIRealtimeProvider(RealtimeProvider):
                     raise UpstreamRefused(error_reason(error, "configuring the session"))
 
     async def _history(self) -> list[HistoryEntry]:
+        await self.wait_handled(timeout=2.0)  # the session has stored what we passed on
         return list(await self.history_loader() if self.history_loader else self._seed.history)
 
     # -- input -----------------------------------------------------------------

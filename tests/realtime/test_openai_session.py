@@ -1,0 +1,58 @@
+"""A long OpenAI interview: the session recycled before its cap, usage summed, captions sent."""
+
+import asyncio
+
+import pytest
+
+from interviews.models import TranscriptEntry
+
+from .fake_openai import FakeRealtimeServer
+from .helpers import Browser
+from .test_openai_failures import answer, errors, use_openai
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+async def started(make_interview, server, settings, **options):
+    use_openai(settings, server, **options)
+    interview, token = await make_interview()
+    browser = await Browser().connect()
+    await browser.start(interview.pk, token)
+    await browser.expect("transcript", role="interviewer")
+    await browser.wait_ai_quiet()
+    return interview, browser
+
+
+async def test_the_session_is_recycled_before_the_cap_without_the_candidate_noticing(
+    make_interview, settings
+):
+    async with FakeRealtimeServer(session_cap_seconds=4.0) as server:
+        interview, browser = await started(
+            make_interview, server, settings, recycle_after_seconds=1.0
+        )
+        loop = asyncio.get_running_loop()
+        until = loop.time() + 7.0  # well past the cap of the first upstream session
+        while loop.time() < until:
+            await answer(browser)
+        assert len(server.connections) >= 2
+        expired = [
+            e
+            for conn in server.connections
+            for e in conn.sent
+            if e["type"] == "error" and e["error"]["code"] == "session_expired"
+        ]
+        assert expired == []
+        assert errors(browser) == []
+        for conn in server.connections[:-1]:  # each left between replies
+            assert not [e for e in conn.sent if e["type"] == "response.created"][
+                len([e for e in conn.sent if e["type"] == "response.done"]) :
+            ]
+        texts = [
+            (e.role, e.text)
+            async for e in TranscriptEntry.objects.filter(interview=interview).order_by("id")
+        ]
+        questions = [t for r, t in texts if r == "interviewer"]
+        assert questions == [f"Question number {n}?" for n in range(1, len(questions) + 1)]
+        roles = [r for r, _t in texts]
+        assert roles == ["interviewer", "candidate"] * (len(roles) // 2) + ["interviewer"]
+        await browser.close()
