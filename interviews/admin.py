@@ -1,6 +1,8 @@
+from django.conf import settings
 from django.contrib import admin, messages
 from django.utils.html import format_html, format_html_join
 
+from . import usage as usage_counters
 from .invitations import invitation_path
 from .models import Candidate, Interview, Job, TranscriptEntry
 
@@ -69,6 +71,7 @@ class InterviewAdmin(admin.ModelAdmin):
         "video_url",
         "audio_paths",
         "latency",
+        "ai_usage",
         "created_at",
         "updated_at",
     ]
@@ -82,6 +85,22 @@ class InterviewAdmin(admin.ModelAdmin):
             return "–"
         path = invitation_path(obj)
         return format_html('<a href="{}">{}</a>', path, path)
+
+    @admin.display(description="AI usage and estimated cost")
+    def ai_usage(self, obj: Interview) -> str:
+        if not obj.usage:
+            return "–"
+        rows = format_html_join(
+            "",
+            "<tr><th>{}</th><td>{}</td></tr>",
+            ((name.replace("_", " "), obj.usage.get(name, 0)) for name in usage_counters.COUNTERS),
+        )
+        cost = usage_counters.estimated_cost(obj.usage, settings.OPENAI_PRICES)
+        return format_html(
+            '<table class="ai-usage">{}<tr><th>estimated cost</th><td>${}</td></tr></table>',
+            rows,
+            f"{cost:.4f}",
+        )
 
     @admin.action(description="Show invitation links for selected interviews")
     def show_invitation_links(self, request, queryset) -> None:

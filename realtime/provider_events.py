@@ -19,6 +19,7 @@ import time
 from collections import OrderedDict
 from typing import TYPE_CHECKING
 
+from interviews import usage
 from interviews.models import TranscriptEntry
 
 from . import notices, services
@@ -146,6 +147,7 @@ class ProviderEvents:
 
     async def _on_response_done(self, event: dict) -> None:
         response = event.get("response") or {}
+        await self._count(usage.from_response(response.get("usage")))
         self.session.buffer.event(
             "response_done",
             self.session.clock.now(),
@@ -182,7 +184,12 @@ class ProviderEvents:
         elif role == "user" and text:
             await self._save_candidate(item_id, text)
 
+    async def _count(self, counters: dict) -> None:
+        if counters:
+            await services.add_usage(interview_id=self.session.interview_id, counters=counters)
+
     async def _on_transcription(self, event: dict) -> None:
+        await self._count(usage.from_transcription(event.get("usage")))
         await self._save_candidate(str(event.get("item_id") or ""), event.get("transcript"))
 
     async def _on_transcription_failed(self, event: dict) -> None:

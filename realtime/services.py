@@ -20,6 +20,7 @@ from .providers.base import HistoryEntry
 start_interview = database_sync_to_async(interview_services.start_interview)
 complete_interview = database_sync_to_async(interview_services.complete_interview)
 fail_interview = database_sync_to_async(interview_services.fail_interview)
+add_usage = database_sync_to_async(interview_services.add_usage)
 
 
 @database_sync_to_async

@@ -56,3 +56,29 @@ async def test_the_session_is_recycled_before_the_cap_without_the_candidate_noti
         roles = [r for r, _t in texts]
         assert roles == ["interviewer", "candidate"] * (len(roles) // 2) + ["interviewer"]
         await browser.close()
+
+
+async def test_usage_of_replies_and_transcriptions_is_summed_on_the_interview(
+    make_interview, settings
+):
+    async with FakeRealtimeServer() as server:
+        interview, browser = await started(make_interview, server, settings)
+        await answer(browser)
+        await browser.close()
+        sent = [e for conn in server.connections for e in conn.sent]
+        replies = [e["response"]["usage"] for e in sent if e["type"] == "response.done"]
+        heard = [
+            e["usage"]
+            for e in sent
+            if e["type"] == "conversation.item.input_audio_transcription.completed"
+        ]
+        await interview.arefresh_from_db()
+        got = interview.usage
+        assert got["responses"] == len(replies) == 2 and got["transcriptions"] == len(heard) == 1
+        assert got["audio_output_tokens"] == sum(
+            u["output_token_details"]["audio_tokens"] for u in replies
+        )
+        assert got["cached_text_input_tokens"] == sum(
+            u["input_token_details"]["cached_tokens_details"]["text_tokens"] for u in replies
+        )
+        assert got["transcription_input_tokens"] == heard[0]["input_tokens"] > 0
