@@ -31,6 +31,10 @@ CLOSE_FINISHED = 4409
 CLOSE_PROVIDER_UNAVAILABLE = 4503
 
 
+# Server → browser events the page reacts to by name (passed to it in the page's config).
+EVENT_CAPTION = "caption"  # {role, item_id, delta}: words as they are spoken or recognised
+
+
 class ProtocolError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)

@@ -23,6 +23,7 @@ from interviews import usage
 from interviews.models import TranscriptEntry
 
 from . import notices, services
+from .protocol import EVENT_CAPTION
 
 if TYPE_CHECKING:
     from .session import LiveSession
@@ -68,6 +69,8 @@ class ProviderEvents:
         self._reconnect_notice: asyncio.Task | None = None
         self._handlers = {
             "response.output_audio.delta": self._on_audio,
+            "response.output_audio_transcript.delta": self._on_interviewer_words,
+            "conversation.item.input_audio_transcription.delta": self._on_candidate_words,
             "input_audio_buffer.speech_started": self._on_speech_started,
             "input_audio_buffer.speech_stopped": self._on_speech_stopped,
             "response.created": self._on_response_created,
@@ -113,6 +116,23 @@ class ProviderEvents:
         )
         session.latency.ai_audio(seq, now, received_t)
         await session.send({"event": "tts_chunk", "seq": seq, "audio_b64": delta})
+
+    # -- live captions ---------------------------------------------------------
+    async def _on_interviewer_words(self, event: dict) -> None:
+        item_id, delta = str(event.get("item_id") or ""), event.get("delta")
+        if not item_id or not isinstance(delta, str) or not delta:
+            return
+        remember(self.texts, item_id, self.texts.get(item_id, "") + delta)
+        await self._caption(ROLE_INTERVIEWER, item_id, delta)
+
+    async def _on_candidate_words(self, event: dict) -> None:
+        item_id, delta = str(event.get("item_id") or ""), event.get("delta")
+        if item_id and isinstance(delta, str) and delta:
+            await self._caption(ROLE_CANDIDATE, item_id, delta)
+
+    async def _caption(self, role: str, item_id: str, delta: str) -> None:
+        message = {"event": EVENT_CAPTION, "role": role, "item_id": item_id, "delta": delta}
+        await self.session.send(message)
 
     async def _on_speech_started(self, event: dict) -> None:
         session = self.session

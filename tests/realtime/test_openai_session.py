@@ -82,3 +82,22 @@ async def test_usage_of_replies_and_transcriptions_is_summed_on_the_interview(
             u["input_token_details"]["cached_tokens_details"]["text_tokens"] for u in replies
         )
         assert got["transcription_input_tokens"] == heard[0]["input_tokens"] > 0
+
+
+async def test_captions_follow_the_words_as_they_are_spoken_and_heard(make_interview, settings):
+    async with FakeRealtimeServer() as server:
+        _interview, browser = await started(make_interview, server, settings)
+        await answer(browser)
+        await browser.close()
+
+        def said(role):
+            return "".join(
+                m["delta"]
+                for m in browser.messages
+                if m["event"] == "caption" and m["role"] == role
+            )
+
+        assert said("interviewer") == "Question number 1?Question number 2?"
+        assert said("candidate") == "I built a billing service."
+        first_caption = browser.events().index("caption")
+        assert first_caption < browser.events().index("transcript")  # before the final line
