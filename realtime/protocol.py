@@ -36,6 +36,10 @@ CLOSE_PROVIDER_UNAVAILABLE = 4503
 FINAL_CLOSE_CODES = (CLOSE_NORMAL, CLOSE_SUPERSEDED, CLOSE_UNAUTHORIZED, CLOSE_FINISHED)
 
 
+# Server → browser events the page reacts to by name (passed to it in the page's config).
+EVENT_CAPTION = "caption"  # {role, item_id, delta}: words as they are spoken or recognised
+
+
 class ProtocolError(Exception):
     def __init__(self, code: str, message: str):
         super().__init__(message)
