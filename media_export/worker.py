@@ -21,6 +21,7 @@ from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from .finalise import sweep
 from .models import MediaExport, WorkerHeartbeat
 
 logger = logging.getLogger("media_export")
@@ -69,6 +70,7 @@ class Heartbeat:
                 try:
                     beat(self.worker_id)
                     rescue_orphaned_tasks(stale_seconds=self.stale_seconds)
+                    sweep()  # interviews a dead web process left behind
                 except Exception:  # a missed beat is not fatal; the next one may work
                     logger.exception("Worker heartbeat failed")
                     close_old_connections()

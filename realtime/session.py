@@ -27,6 +27,7 @@ from django.conf import settings
 from interviews.models import Interview
 from media_export import services as media_services
 from media_export.spool import SpoolWriter, interview_spool_dir, read_session, session_dir_name
+from media_export.tasks import finalise_recording_task
 
 from . import services
 from .audio_buffer import AudioBuffer, SeqOutOfWindow, UnknownSeq
@@ -331,6 +332,12 @@ class LiveSession:
             await sync_to_async(media_services.request_mixing)(self.interview_id, self.session_id)
         except Exception:
             logger.exception("Interview %s: requesting the audio mix failed", self.interview_id)
+        if reason == Interview.EndReason.ABANDONED:
+            # Nobody will upload the rest or complete the recording: export what arrived.
+            try:
+                await sync_to_async(finalise_recording_task.enqueue)(self.interview_id)
+            except Exception:
+                logger.exception("Interview %s: finalising the recording failed", self.interview_id)
         logger.info(
             "Session %s of interview %s ended (%s)",
             self.session_id,
