@@ -35,7 +35,7 @@ from .uploads import sniff_container
 logger = logging.getLogger("media_export")
 
 #: Beyond the resume window, how long a silent interview waits before the sweep takes it.
-SWEEP_GRACE_SECONDS = 30.0
+SWEEP_GRACE_SECONDS = 10.0
 
 
 def export_recording(
