@@ -261,8 +261,16 @@ OPENAI_PRICES = {
     "transcription_output": 5.00,
 }
 SESSION_RESUME_SECONDS = env_int("SESSION_RESUME_SECONDS", 60)
+# Longest interview: client timestamps beyond it are refused (bounds every WAV).
+MAX_INTERVIEW_SECONDS = env_int("MAX_INTERVIEW_SECONDS", 2 * 3600)
+# How far a client timestamp may run ahead of the server's elapsed time for the session.
+CLIENT_CLOCK_SLACK_SECONDS = env_float("CLIENT_CLOCK_SLACK_SECONDS", 30.0)
 LATENCY_LOGS = env_bool("LATENCY_LOGS", False)
 MAX_VIDEO_UPLOAD_BYTES = env_int("MAX_VIDEO_UPLOAD_BYTES", 2 * 1024**3)
+# A recording part is at most this many bytes (the browser cuts its parts smaller).
+MAX_RECORDING_PART_BYTES = env_int("MAX_RECORDING_PART_BYTES", 8 * 1024**2)
+# Any request body over this is refused by daphne before it is read (413, connection closed).
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", MAX_RECORDING_PART_BYTES + 1024**2)
 MIX_WAIT_SECONDS = env_float("MIX_WAIT_SECONDS", 10.0)
 SPOOL_FLUSH_SECONDS = env_float("SPOOL_FLUSH_SECONDS", 1.0)
 # When the candidate ends the interview, how long their last answer may take to be transcribed.

@@ -79,13 +79,17 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         began = time.perf_counter()
         try:
             data = protocol.decode_frame(text_data, bytes_data)
-            event = data.get("event")
+            event = protocol.event_name(data)
             if self.session is None and event in KNOWN_EVENTS and event != "start":
                 raise ProtocolError("not_started", "Send a valid 'start' first.")
             message = protocol.parse_message(data)
             await self._dispatch(message)
         except ProtocolError as exc:
             await self.send_error(exc.code, exc.message)
+            if exc.code == "frame_too_large":
+                # Nothing of it was used; closing says so in a code the client acts on
+                # (it reconnects and resends from resume_from_seq).
+                await self.close(code=protocol.CLOSE_TOO_BIG)
             return
         except Exception:
             # A bug or an outage (database, disk) must not kill the interview's socket.
@@ -99,6 +103,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     async def _dispatch(self, message) -> None:
         session = self.session
+        if session is not None and session.state.finished and not isinstance(message, Start):
+            return  # handed off or ended a moment ago: its notice to this browser is on the way
         if isinstance(message, MicChunk):
             await session.on_mic(message.seq, message.timestamp, message.pcm)
         elif isinstance(message, AiChunkPlayed):

@@ -27,9 +27,10 @@ from django.conf import settings
 from interviews.models import Interview
 from media_export import services as media_services
 from media_export.spool import SpoolWriter, interview_spool_dir, read_session, session_dir_name
+from media_export.tasks import finalise_recording_task
 
 from . import notices, services
-from .audio_buffer import AudioBuffer, UnknownSeq
+from .audio_buffer import AudioBuffer, SeqOutOfWindow, UnknownSeq
 from .clock import ClientClock, InputAudioMap
 from .latency import LatencyTracker
 from .protocol import CHUNK_MS, CLOSE_NORMAL, CLOSE_PROVIDER_UNAVAILABLE, SAMPLE_RATE, ProtocolError
@@ -71,6 +72,9 @@ class LiveSession:
         self._flush_task: asyncio.Task | None = None
         self._spool_lock = asyncio.Lock()
         self._dropped_mid_reply = False
+        # Server wall time at which this session's client clock started (about): no
+        # client timestamp can lie further ahead than the time passed since, plus slack.
+        self.opened_wall = time.time()
 
     # -- opening ---------------------------------------------------------------
     async def open(self) -> None:
@@ -84,6 +88,8 @@ class LiveSession:
             # (it answers the announcement), so two writers never append at once.
             await self.takeover.wait_released()
             restore = await asyncio.to_thread(read_session, directory)
+            if isinstance(restore.opened_at, int | float):
+                self.opened_wall = min(self.opened_wall, float(restore.opened_at))
         # fsync never runs on the event loop: the writer only appends (page cache), and
         # the flusher below syncs every SPOOL_FLUSH_SECONDS in a worker thread.
         spool = await asyncio.to_thread(SpoolWriter, self.interview_id, self.session_id, math.inf)
@@ -212,11 +218,39 @@ class LiveSession:
         logger.debug("Session %s: %s after the session ended, dropped", self.session_id, what)
         return True
 
+    def check_timestamp(self, timestamp: float, ahead: float = 0.0) -> None:
+        """Refuse a client time that cannot have happened yet (or past the interview's cap).
+
+        ``ahead``: how far the client may legitimately schedule beyond now (AI audio
+        already sent and queued for playback). Bounded inputs keep the mix bounded: one
+        chunk stamped two hours ahead would otherwise make hours of WAV.
+        """
+        elapsed = time.time() - self.opened_wall
+        limit = min(
+            elapsed + settings.CLIENT_CLOCK_SLACK_SECONDS + ahead,
+            settings.MAX_INTERVIEW_SECONDS,
+        )
+        if timestamp > limit:
+            raise ProtocolError(
+                "timestamp_out_of_range",
+                f"Timestamp {timestamp:.3f} s is later than the session can have run "
+                f"({limit:.1f} s).",
+            )
+
     async def on_mic(self, seq: int, timestamp: float, pcm: bytes) -> None:
         if self._gone("mic chunk"):
             return
         now = time.monotonic()
-        if not self.buffer.add_mic_chunk(seq, timestamp, pcm):
+        self.check_timestamp(timestamp)
+        try:
+            fresh = self.buffer.add_mic_chunk(seq, timestamp, pcm)
+        except SeqOutOfWindow:
+            raise ProtocolError(
+                "seq_out_of_window",
+                f"Mic seq {seq} is too far ahead of the last one received; "
+                f"send from {self.buffer.resume_from_seq}.",
+            ) from None
+        if not fresh:
             return  # duplicate (e.g. resent after a reconnect): already stored and forwarded
         duration_ms = len(pcm) / (SAMPLE_RATE * 2 / 1000)
         self.clock.observe(timestamp + duration_ms / 1000, now)
@@ -227,6 +261,8 @@ class LiveSession:
     async def on_ai_played(self, seq: int, timestamp: float) -> None:
         if self._gone("playback report"):
             return
+        queued = max(0.0, self.buffer.playback_end() - self.clock.now())
+        self.check_timestamp(timestamp, ahead=queued)
         try:
             fresh = self.buffer.update_ai_timestamp(seq, timestamp)
         except UnknownSeq:
@@ -255,8 +291,10 @@ class LiveSession:
             await self.provider.truncate(cut.item_id, cut.audio_end_ms)
 
     def on_recording_started(self, timestamp: float) -> None:
-        if not self._gone("recording start"):
-            self.buffer.recording_started(timestamp)
+        if self._gone("recording start"):
+            return
+        self.check_timestamp(timestamp)
+        self.buffer.recording_started(timestamp)
 
     # -- provider events -------------------------------------------------------
     async def _pump(self, provider: RealtimeProvider) -> None:
@@ -326,6 +364,12 @@ class LiveSession:
             await sync_to_async(media_services.request_mixing)(self.interview_id, self.session_id)
         except Exception:
             logger.exception("Interview %s: requesting the audio mix failed", self.interview_id)
+        if reason == Interview.EndReason.ABANDONED:
+            # Nobody will upload the rest or complete the recording: export what arrived.
+            try:
+                await sync_to_async(finalise_recording_task.enqueue)(self.interview_id)
+            except Exception:
+                logger.exception("Interview %s: finalising the recording failed", self.interview_id)
         logger.info(
             "Session %s of interview %s ended (%s)",
             self.session_id,
