@@ -141,6 +141,12 @@ function onServerMessage(msg) {
     case "transcript":
       transcript.render(msg);
       break;
+    case "caption":
+      // Words as they are spoken or recognised; the line's `transcript` message replaces them.
+      if (!telemetry.captions[msg.role]) telemetry.captions[msg.role] = 0;
+      telemetry.captions[msg.role] += 1;
+      transcript.caption(msg);
+      break;
     case "error":
       logEvent("server_error", { code: msg.code, message: msg.message });
       showError(msg.message || `The server reported a problem (${msg.code}).`);

@@ -202,6 +202,9 @@ def test_a_reload_mid_interview_picks_up_where_it_left_off(
         assert time.monotonic() < deadline, f"the first answer never made it: {lines}"
         page.wait_for_timeout(200)
     before = page.evaluate(LINES_JS)
+    # The answer's words arrived as a caption before its line was final.
+    captions = page.evaluate("window.interviewTelemetry.captions")
+    assert captions.get("candidate", 0) >= 1, captions
     timer_before = seconds(page.inner_text("#timer"))
 
     page.reload()
