@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django import forms
-from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from .models import Interview, Review, TranscriptEntry
@@ -151,7 +151,10 @@ def transcript_lines(interview: Interview, *, zero: float = 0.0) -> list[Line]:
     def media_time(value: float | None) -> float | None:
         return None if value is None else round(max(value - zero, 0.0), 3)
 
-    entries = interview.transcript.order_by("start_seconds", "created_at", "id")
+    # Lines without a start time last, on SQLite too (it sorts NULL first by default).
+    entries = interview.transcript.order_by(
+        F("start_seconds").asc(nulls_last=True), "created_at", "id"
+    )
     return [
         Line(
             role=entry.role,
