@@ -150,3 +150,42 @@ class TranscriptEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"
+
+
+class Review(models.Model):
+    """A reviewer's judgement of one interview; each reviewer keeps one, changed in place."""
+
+    class Decision(models.TextChoices):
+        ADVANCE = "advance", "Advance"
+        HOLD = "hold", "Hold"
+        REJECT = "reject", "Reject"
+
+    RATINGS = range(1, 6)
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="interview_reviews",
+    )
+    rating = models.PositiveSmallIntegerField(help_text="1 (poor) to 5 (excellent).")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["interview", "-updated_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "reviewer"], name="one_review_per_reviewer"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5, {self.get_decision_display()} – interview #{self.interview_id}"

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('interviews', '0002_end_reason_and_transcript_flag'),
+        ('interviews', '0003_review'),
     ]
 
     operations = [
