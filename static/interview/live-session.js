@@ -118,6 +118,10 @@ export async function startInterview() {
 }
 
 function onServerMessage(msg) {
+  if (msg.event === config.events.caption) {
+    transcript.caption(msg); // the words as they are spoken; the final transcript replaces them
+    return;
+  }
   switch (msg.event) {
     case "session_ready":
       logEvent("session_ready", { resumeFrom: msg.resume_from_seq });
