@@ -118,10 +118,6 @@ export async function startInterview() {
 }
 
 function onServerMessage(msg) {
-  if (msg.event === config.events.caption) {
-    transcript.caption(msg); // the words as they are spoken; the final transcript replaces them
-    return;
-  }
   switch (msg.event) {
     case "session_ready":
       logEvent("session_ready", { resumeFrom: msg.resume_from_seq });
@@ -145,7 +141,7 @@ function onServerMessage(msg) {
     case "transcript":
       transcript.render(msg);
       break;
-    case "caption":
+    case config.events.caption:
       // Words as they are spoken or recognised; the line's `transcript` message replaces them.
       if (!telemetry.captions[msg.role]) telemetry.captions[msg.role] = 0;
       telemetry.captions[msg.role] += 1;
