@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django import forms
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.conf import settings
+from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
+from . import usage
 from .models import Interview, Review, TranscriptEntry
 
 Status = Interview.Status
@@ -65,10 +68,23 @@ def reviews_of(interview: Interview) -> QuerySet[Review]:
 
 
 def with_list_figures(queryset: QuerySet[Interview]) -> QuerySet[Interview]:
-    """Adds ``answer_count`` and the latest review's ``review_rating``/``review_decision``."""
+    """Adds ``answer_count`` and the latest review's ``review_rating``/``review_decision``.
+
+    Correlated subqueries rather than a join and GROUP BY: each row of a page costs two index
+    look-ups, and the list's count query leaves them out.
+    """
     latest = Review.objects.filter(interview=OuterRef("pk")).order_by("-updated_at", "-id")
+    answers = (
+        TranscriptEntry.objects.filter(
+            interview=OuterRef("pk"), role=TranscriptEntry.Role.CANDIDATE
+        )
+        .order_by()
+        .values("interview")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return queryset.annotate(
-        answer_count=Count("transcript", filter=Q(transcript__role=TranscriptEntry.Role.CANDIDATE)),
+        answer_count=Coalesce(Subquery(answers), 0),
         review_rating=Subquery(latest.values("rating")[:1]),
         review_decision=Subquery(latest.values("decision")[:1]),
     )
@@ -137,7 +153,10 @@ def transcript_lines(interview: Interview, *, zero: float = 0.0) -> list[Line]:
     def media_time(value: float | None) -> float | None:
         return None if value is None else round(max(value - zero, 0.0), 3)
 
-    entries = interview.transcript.order_by("start_seconds", "created_at", "id")
+    # Lines without a start time last, on SQLite too (it sorts NULL first by default).
+    entries = interview.transcript.order_by(
+        F("start_seconds").asc(nulls_last=True), "created_at", "id"
+    )
     return [
         Line(
             role=entry.role,
@@ -171,18 +190,13 @@ def latency_rows(interview: Interview) -> list[dict]:
 
 def usage_rows(interview: Interview) -> list[tuple[str, object]]:
     """Token usage and estimated cost, when the interview records them; else nothing."""
-    usage = getattr(interview, "usage", None)
-    if not isinstance(usage, dict):
+    if not interview.usage:
         return []
-    return [(label, value) for label, value in _flatten(usage) if value not in (None, "")]
-
-
-def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
-    rows: list[tuple[str, object]] = []
-    for key, value in data.items():
-        label = f"{prefix}{str(key).replace('_', ' ')}".strip()
-        if isinstance(value, dict):
-            rows.extend(_flatten(value, prefix=f"{label} · "))
-        elif isinstance(value, (int, float, str)):
-            rows.append((label[:1].upper() + label[1:], value))
+    rows: list[tuple[str, object]] = [
+        (name.replace("_", " ").capitalize(), interview.usage.get(name, 0))
+        for name in usage.COUNTERS
+        if interview.usage.get(name)
+    ]
+    cost = usage.estimated_cost(interview.usage, settings.OPENAI_PRICES)
+    rows.append(("Estimated cost (USD)", f"{cost:.4f}"))
     return rows

@@ -38,7 +38,7 @@ let transcript = null;
 /** Show the conversation view; after a reload it starts with the lines the server kept. */
 export function showConversation(restored = []) {
   ui.transcriptCard.hidden = false;
-  if (!transcript) transcript = new TranscriptView(ui.transcript);
+  if (!transcript) transcript = new TranscriptView(ui.transcript, { missingWords: config.missingWords });
   for (const line of restored) transcript.render({ ...line, final: true });
   if (!state.progress) {
     const answered = restored.filter((line) => line.role === "candidate").length;
@@ -140,6 +140,12 @@ function onServerMessage(msg) {
       break;
     case "transcript":
       transcript.render(msg);
+      break;
+    case config.events.caption:
+      // Words as they are spoken or recognised; the line's `transcript` message replaces them.
+      if (!telemetry.captions[msg.role]) telemetry.captions[msg.role] = 0;
+      telemetry.captions[msg.role] += 1;
+      transcript.caption(msg);
       break;
     case "error":
       logEvent("server_error", { code: msg.code, message: msg.message });

@@ -46,6 +46,7 @@ export const telemetry = {
   micSent: [],
   interruptions: [],
   mimeType: null,
+  captions: {}, // caption deltas received, per role
   events: [],
 };
 window.interviewTelemetry = telemetry;

@@ -43,6 +43,14 @@ STATE_LINES_JS = """() => window.interviewTelemetry.events
 LIVE_VIEW = ("#live-status", "#transcript-card", "#end")
 
 
+def seconds(timer: str) -> int:
+    """'m:ss' or 'h:mm:ss' → seconds."""
+    total = 0
+    for part in timer.split(":"):
+        total = total * 60 + int(part)
+    return total
+
+
 def page_ready(page) -> None:
     wait_until(page, "window.interviewTelemetry !== undefined", timeout=15_000)
 
@@ -123,6 +131,14 @@ def test_candidate_knows_where_things_stand_and_ends_on_purpose(
         page.wait_for_timeout(100)
     timer = page.inner_text("#timer")
     assert timer != "0:00" and ":" in timer, timer
+    # With the conversation under way, it and the controls still fit on both screens.
+    assert page.locator("#transcript li").count() >= 2
+    check_live_view(page, "laptop, second question")
+    page.set_viewport_size(PHONE)
+    page.wait_for_timeout(300)
+    check_live_view(page, "phone, second question")
+    shot(page, "candidate-second-question-phone")
+    page.set_viewport_size(LAPTOP)
 
     # Ending asks first and says what ending means; "Keep going" changes nothing.
     page.click("#end")
@@ -186,6 +202,10 @@ def test_a_reload_mid_interview_picks_up_where_it_left_off(
         assert time.monotonic() < deadline, f"the first answer never made it: {lines}"
         page.wait_for_timeout(200)
     before = page.evaluate(LINES_JS)
+    # The answer's words arrived as a caption before its line was final.
+    captions = page.evaluate("window.interviewTelemetry.captions")
+    assert captions.get("candidate", 0) >= 1, captions
+    timer_before = seconds(page.inner_text("#timer"))
 
     page.reload()
     page_ready(page)
@@ -204,6 +224,8 @@ def test_a_reload_mid_interview_picks_up_where_it_left_off(
     while state_line(page) != "The interviewer is speaking":
         assert time.monotonic() < deadline, f"the interviewer did not go on: {state_line(page)!r}"
         page.wait_for_timeout(100)
+    # The timer counts from the interview's start, not from the reload.
+    assert seconds(page.inner_text("#timer")) > timer_before, page.inner_text("#timer")
     shot(page, "candidate-resumed-laptop")
     assert_accessible(page, "the candidate page after a reload")
 

@@ -2,10 +2,12 @@
 
 import json
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from django.urls import resolve, reverse
+from django.utils import timezone
 
 from interviews.invitations import make_token
 from interviews.models import Candidate, Interview, Job, TranscriptEntry
@@ -42,6 +44,7 @@ def test_page_config_points_at_the_real_endpoints(client, interview):
     session_routes = [str(p.pattern) for p in websocket_urlpatterns]
     assert config["urls"]["session"].lstrip("/") in session_routes
     assert config["audio"] == {"sampleRate": protocol.SAMPLE_RATE, "chunkMs": protocol.CHUNK_MS}
+    assert config["events"] == {"caption": protocol.EVENT_CAPTION}
     assert config["interviewId"] == interview.pk
     assert config["status"] == "invited"
     assert set(config["finishedStatuses"]) == {"completed", "exported", "failed"}
@@ -78,8 +81,11 @@ def test_scripts_hold_no_copy_of_a_server_value():
 
 def test_a_reload_mid_interview_gets_the_conversation_so_far(client, interview):
     assert page_config(client, interview)["transcript"] == []  # nothing before the start
+    assert page_config(client, interview)["elapsedSeconds"] == 0
     interview.status = Interview.Status.IN_PROGRESS
+    interview.started_at = timezone.now() - timedelta(seconds=95)
     interview.save()
+    assert 95 <= page_config(client, interview)["elapsedSeconds"] < 95 + 60
     entries = [
         ("interviewer", "Hello, first question?", "", 0.5),
         ("candidate", "My answer.", "", 4.0),
@@ -95,3 +101,7 @@ def test_a_reload_mid_interview_gets_the_conversation_so_far(client, interview):
     assert lines[1]["text"] == "My answer."
     # The staff's marker for missing words never reaches the candidate.
     assert "not transcribed" not in lines[3]["text"] and lines[3]["text"]
+    # Live, a line flagged as missing its words reads the same.
+    missing = page_config(client, interview)["missingWords"]
+    assert missing["text"] == lines[3]["text"]
+    assert set(missing["flags"]) == {"inaudible", "not_transcribed"}  # not "interrupted"

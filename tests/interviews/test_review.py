@@ -183,14 +183,16 @@ def test_segments_and_gaps_are_listed_when_the_recording_has_them(client, boss):
     assert re.search(r"Gap \(no video\)</th><td>0:10</td><td>0:14</td>", html)
 
 
-def test_usage_is_shown_only_when_the_interview_records_it():
+def test_usage_is_shown_only_when_the_interview_records_it(settings):
+    settings.OPENAI_PRICES = {"audio_input": 32.0, "audio_output": 64.0}
     interview = make_interview()
     assert review.usage_rows(interview) == []
-    interview.usage = {"input_tokens": {"audio": 1200, "text": 80}, "estimated_cost_usd": 0.42}
+    interview.usage = {"responses": 2, "audio_input_tokens": 1000, "audio_output_tokens": 500}
     assert review.usage_rows(interview) == [
-        ("Input tokens · audio", 1200),
-        ("Input tokens · text", 80),
-        ("Estimated cost usd", 0.42),
+        ("Responses", 2),
+        ("Audio input tokens", 1000),
+        ("Audio output tokens", 500),
+        ("Estimated cost (USD)", "0.0640"),
     ]
 
 
@@ -207,3 +209,20 @@ def test_usage_is_shown_only_when_the_interview_records_it():
 def test_outcome_kinds(status, end_reason, kind):
     interview = Interview(status=status, end_reason=end_reason)
     assert review.outcome(interview).kind == kind
+
+
+def test_lines_without_a_start_time_come_last_on_every_database():
+    interview = make_interview(answers=0)
+    TranscriptEntry.objects.create(interview=interview, role="interviewer", text="Unplaced.")
+    TranscriptEntry.objects.create(
+        interview=interview, role="candidate", text="Second.", start_seconds=9.0
+    )
+    TranscriptEntry.objects.create(
+        interview=interview, role="interviewer", text="First.", start_seconds=2.0
+    )
+    lines = review.transcript_lines(interview, zero=1.0)
+    assert [(line.text, line.at) for line in lines] == [
+        ("First.", 1.0),
+        ("Second.", 8.0),
+        ("Unplaced.", None),
+    ]
