@@ -8,6 +8,7 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, viewsets
+from rest_framework.parsers import JSONParser
 from rest_framework.permissions import IsAdminUser
 
 from interviewsite.authentication import StaffSessionAuthentication
@@ -17,6 +18,24 @@ from .page import view_query_errors
 from .schema import ERROR_RESPONSES
 from .serializers import DETAIL
 
+#: A 404 is DRF's ``{"detail"}`` for a view that is not yours, or the site's
+#: ``{"error": {"code", "message"}}`` for an id no row can have (the URL does not match).
+NOT_FOUND = {
+    "oneOf": [
+        DETAIL,
+        {
+            "type": "object",
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+                    "required": ["code", "message"],
+                }
+            },
+            "required": ["error"],
+        },
+    ]
+}
 #: Enough for any working set of views; a runaway client cannot fill the table.
 MAX_VIEWS_PER_USER = 200
 
@@ -78,10 +97,22 @@ class SavedViewSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(
-    list=extend_schema(operation_id="admin_views_list", description="Your saved views, by name."),
+    list=extend_schema(
+        operation_id="admin_views_list",
+        responses={
+            200: SavedViewSerializer(many=True),
+            401: ERROR_RESPONSES[401],
+            403: ERROR_RESPONSES[403],
+        },
+        description="Your saved views, by name.",
+    ),
     create=extend_schema(
         operation_id="admin_views_create",
-        responses={201: SavedViewSerializer, **ERROR_RESPONSES},
+        responses={
+            201: SavedViewSerializer,
+            **ERROR_RESPONSES,
+            415: OpenApiResponse(DETAIL, description="The body is not JSON."),
+        },
         description="A 400 names `name` (blank or already used) or `query` (each bad parameter).",
     ),
     destroy=extend_schema(
@@ -90,7 +121,7 @@ class SavedViewSerializer(serializers.ModelSerializer):
             204: None,
             401: ERROR_RESPONSES[401],
             403: ERROR_RESPONSES[403],
-            404: OpenApiResponse(DETAIL, description="No such view of yours."),
+            404: OpenApiResponse(NOT_FOUND, description="No such view of yours."),
         },
         description="Only your own views; anyone else's is a 404.",
     ),
@@ -103,6 +134,7 @@ class SavedViewViewSet(
 ):
     authentication_classes = [StaffSessionAuthentication]
     permission_classes = [IsAdminUser]
+    parser_classes = [JSONParser]
     serializer_class = SavedViewSerializer
     pagination_class = None
 

@@ -92,4 +92,8 @@ class FacetCountSerializer(serializers.Serializer):
 
 class FacetCountsSerializer(serializers.Serializer):
     facet = serializers.ChoiceField(choices=["projects", "annotators", "tags"])
-    counts = FacetCountSerializer(many=True)
+    counts = FacetCountSerializer(
+        many=True,
+        allow_null=True,
+        help_text="null when counting would take longer than the time budget.",
+    )

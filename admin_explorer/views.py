@@ -97,7 +97,8 @@ class FacetCountsView(APIView):
         responses={200: FacetCountsSerializer, **ERROR_RESPONSES},
         description=(
             "How many tasks each project, annotator or tag would add, under every filter but "
-            "the facet's own (as the list's facets); values without tasks are left out."
+            "the facet's own (as the list's facets); values without tasks are left out. "
+            "`counts` is null when counting would take longer than its time budget."
         ),
     )
     def get(self, request):

@@ -45,13 +45,13 @@ class InterviewAdmin(admin.ModelAdmin):
     list_display = [
         "id",
         "candidate_name",
-        "job",
         "outcome_badge",
         "review_summary",
         "duration_display",
         "answer_count",
+        "job",
         "started",
-    ]
+    ]  # what a reviewer scans for first comes first: a phone shows the left columns
     list_display_links = ["id", "candidate_name"]
     list_filter = ["status", "end_reason", "job"]
     search_fields = ["candidate__name", "candidate__email", "job__title"]

@@ -33,6 +33,8 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
             "upload": reverse("media_export:upload_video"),
         },
         "audio": {"sampleRate": protocol.SAMPLE_RATE, "chunkMs": protocol.CHUNK_MS},
+        # Server events named here: the live captions of both voices.
+        "events": {"caption": protocol.EVENT_CAPTION},
         "closeCodes": {
             "normal": protocol.CLOSE_NORMAL,
             "superseded": protocol.CLOSE_SUPERSEDED,

@@ -9,7 +9,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from .base import ProviderRefused
+
+logger = logging.getLogger("realtime.providers.openai")
 
 FINAL_CODES = {
     "invalid_api_key",
@@ -47,3 +51,14 @@ def staff_reason(error: dict, doing: str = "") -> str:
     message = str(error.get("message") or "").strip()
     where = f" while {doing}" if doing else ""
     return f"OpenAI Realtime refused the interview{where} ({code}): {message}"[:2000]
+
+
+def log_exhausted_limits(event: dict) -> None:
+    """``rate_limits.updated``: a limit at zero is worth a warning before errors follow."""
+    for limit in event.get("rate_limits") or []:
+        if isinstance(limit, dict) and limit.get("remaining") == 0:
+            logger.warning(
+                "OpenAI Realtime rate limit %s exhausted; resets in %ss",
+                limit.get("name"),
+                limit.get("reset_seconds"),
+            )

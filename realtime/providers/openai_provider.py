@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import json
 import logging
 import random
 import time
-import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -36,8 +34,16 @@ from .openai_config import (
     calls_end_tool,
     session_config,
 )
-from .openai_errors import ACTIVE_RESPONSE, SESSION_EXPIRED, UpstreamRefused, is_benign, is_final
+from .openai_errors import (
+    ACTIVE_RESPONSE,
+    SESSION_EXPIRED,
+    UpstreamRefused,
+    is_benign,
+    is_final,
+    log_exhausted_limits,
+)
 from .openai_errors import staff_reason as error_reason
+from .openai_handshake import open_session
 
 logger = logging.getLogger("realtime.providers.openai")
 
@@ -153,55 +159,14 @@ class OpenAIRealtimeProvider(RealtimeProvider):
 
     async def _open(self, history: list[HistoryEntry]) -> None:
         """Connect, configure, seed; the new connection replaces the old one only when ready."""
-        from websockets.exceptions import ConnectionClosed
-
-        conn = await self._client.realtime.connect(model=self.model).enter()
-        try:
-            # Closed at once (a quota error): what it said before closing is read below.
-            with contextlib.suppress(ConnectionClosed):
-                await conn.session.update(session=self.session_config(resumed=bool(history)))
-            await asyncio.wait_for(self._configured(conn), self.handshake_timeout)
-            own = set()
-            for entry in history:
-                item_id = f"seed_{uuid.uuid4().hex[:24]}"
-                own.add(item_id)
-                role = "user" if entry.role == "candidate" else "assistant"
-                kind = "input_text" if role == "user" else "output_text"
-                await conn.conversation.item.create(
-                    item={
-                        "id": item_id,
-                        "type": "message",
-                        "role": role,
-                        "content": [{"type": kind, "text": entry.text}],
-                    }
-                )
-            greet = not history or history[-1].role == "candidate"
-            if greet:  # greet, or answer the turn the drop interrupted
-                await conn.response.create()
-        except BaseException:
-            await self._close_conn(conn)
-            raise
-        self._conn, self._opened_at = conn, time.monotonic()
-        self._own_items, self._assistant_items = own, set()
+        config = self.session_config(resumed=bool(history))
+        opened = await open_session(
+            self._client, self.model, config, history, self.handshake_timeout
+        )
+        self._conn, self._opened_at = opened.conn, time.monotonic()
+        self._own_items, self._assistant_items = opened.own_items, set()
         self._pending_transcripts = set()
-        self._response_active, self._last_request = greet, {}
-
-    async def _configured(self, conn) -> None:
-        """Wait for ``session.updated``; a refusal or a final error raises ``UpstreamRefused``."""
-        while True:
-            event = json.loads(await conn.recv_bytes())
-            kind = event.get("type")
-            if kind == "session.updated":
-                return
-            if kind == "error":
-                error = event.get("error") or {}
-                logger.warning(
-                    "OpenAI Realtime error %s during the handshake: %s",
-                    error.get("code"),
-                    error.get("message"),
-                )
-                if is_final(error) or str(error.get("param") or "").startswith("session"):
-                    raise UpstreamRefused(error_reason(error, "configuring the session"))
+        self._response_active, self._last_request = opened.replying, {}
 
     async def _history(self) -> list[HistoryEntry]:
         await self.wait_handled(timeout=2.0)  # the session has stored what we passed on
@@ -369,13 +334,7 @@ class OpenAIRealtimeProvider(RealtimeProvider):
             if item.get("role") == "assistant":
                 self._assistant_items.add(str(item.get("id")))
         elif kind == "rate_limits.updated":
-            for limit in event.get("rate_limits") or []:
-                if isinstance(limit, dict) and limit.get("remaining") == 0:
-                    logger.warning(
-                        "OpenAI Realtime rate limit %s exhausted; resets in %ss",
-                        limit.get("name"),
-                        limit.get("reset_seconds"),
-                    )
+            log_exhausted_limits(event)
 
     async def _on_response_done(self, event: dict) -> None:
         self._response_active = False

@@ -23,6 +23,7 @@ export class FilterMenu {
     this.find = $(".menu-find");
     this.options = $(".menu-options");
     this.empty = $(".menu-empty");
+    this.note = $(".menu-note");
     this.popover = bindPopover(this.button, this.panel, {
       onOpen: () => this.loadCounts(),
       onClose: () => {
@@ -81,6 +82,7 @@ export class FilterMenu {
     this.inflight = controller;
     const params = this.countParams();
     params.set("facet", this.facet);
+    this.options.setAttribute("aria-busy", "true");
     try {
       const response = await fetch(`${this.countsUrl}?${params}`, {
         headers: { Accept: "application/json" },
@@ -89,14 +91,22 @@ export class FilterMenu {
       });
       if (!response.ok) return; // the list shows the same filters' error
       const body = await response.json();
-      this.counts = new Map(body.counts.map((item) => [item.value, item.count]));
-      this.countedItems = body.counts.map(({ value, label }) => ({ value, label }));
-      for (const { value, label } of this.countedItems) this.labels.set(value, label);
+      this.note.hidden = body.counts !== null;
+      if (body.counts === null) {
+        this.counts = this.countedItems = null; // over the server's time budget
+      } else {
+        this.counts = new Map(body.counts.map((item) => [item.value, item.count]));
+        this.countedItems = body.counts.map(({ value, label }) => ({ value, label }));
+        for (const { value, label } of this.countedItems) this.labels.set(value, label);
+      }
       this.render();
     } catch (error) {
       if (error.name !== "AbortError") throw error;
     } finally {
-      if (this.inflight === controller) this.inflight = null;
+      if (this.inflight === controller) {
+        this.inflight = null;
+        this.options.setAttribute("aria-busy", "false");
+      }
     }
   }
 
@@ -128,7 +138,6 @@ export class FilterMenu {
     if (focused !== null) {
       [...this.options.querySelectorAll("input")].find((box) => box.value === focused)?.focus();
     }
-    this.options.setAttribute("aria-busy", String(this.counts === null && this.popover.isOpen));
     this.empty.hidden = entries.length > 0;
     this.renderSummary();
   }

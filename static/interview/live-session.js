@@ -141,7 +141,7 @@ function onServerMessage(msg) {
     case "transcript":
       transcript.render(msg);
       break;
-    case "caption":
+    case config.events.caption:
       // Words as they are spoken or recognised; the line's `transcript` message replaces them.
       if (!telemetry.captions[msg.role]) telemetry.captions[msg.role] = 0;
       telemetry.captions[msg.role] += 1;

@@ -58,3 +58,39 @@ def test_only_staff_get_counts(plain_client, db):
 
     assert Client().get(URL, {"facet": "tags"}).status_code == 401
     assert plain_client.get(URL, {"facet": "tags"}).status_code == 403
+
+
+def slow_query(cursor):
+    """Seconds of work for either database, whatever the machine."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        cursor.execute("SELECT pg_sleep(5)")
+    else:
+        cursor.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000)"
+            " SELECT count(*) FROM n"
+        )
+
+
+def test_counting_stops_at_its_time_budget_and_leaves_no_limit_behind(db):
+    from django.db import connection
+
+    from admin_explorer.facet_counts import OverBudget, time_budget
+
+    with pytest.raises(OverBudget), time_budget(50), connection.cursor() as cursor:
+        slow_query(cursor)
+    with connection.cursor() as cursor:  # the connection works, without the budget
+        cursor.execute("SELECT 1")
+        assert cursor.fetchone() == (1,)
+        if connection.vendor == "postgresql":
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "0"
+
+
+def test_within_the_budget_counts_are_given(staff_client, world):
+    from admin_explorer.facet_counts import time_budget
+
+    with time_budget(60_000):
+        body = staff_client.get(URL, {"facet": "projects"}).json()
+    assert body["counts"] is not None

@@ -90,3 +90,9 @@ def test_saving_needs_the_csrf_token(db):
     client = Client(enforce_csrf_checks=True)
     client.force_login(User.objects.create_user("s", password="pw", is_staff=True))
     assert save(client, "x").status_code == 403
+
+
+def test_a_body_that_is_not_json_is_refused(staff_client, world):
+    response = staff_client.post(URL, {"name": "form", "query": ""})  # multipart
+    assert response.status_code == 415
+    assert not SavedView.objects.exists()

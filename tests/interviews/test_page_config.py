@@ -44,6 +44,7 @@ def test_page_config_points_at_the_real_endpoints(client, interview):
     session_routes = [str(p.pattern) for p in websocket_urlpatterns]
     assert config["urls"]["session"].lstrip("/") in session_routes
     assert config["audio"] == {"sampleRate": protocol.SAMPLE_RATE, "chunkMs": protocol.CHUNK_MS}
+    assert config["events"] == {"caption": protocol.EVENT_CAPTION}
     assert config["interviewId"] == interview.pk
     assert config["status"] == "invited"
     assert set(config["finishedStatuses"]) == {"completed", "exported", "failed"}

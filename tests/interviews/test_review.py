@@ -209,3 +209,20 @@ def test_usage_is_shown_only_when_the_interview_records_it(settings):
 def test_outcome_kinds(status, end_reason, kind):
     interview = Interview(status=status, end_reason=end_reason)
     assert review.outcome(interview).kind == kind
+
+
+def test_lines_without_a_start_time_come_last_on_every_database():
+    interview = make_interview(answers=0)
+    TranscriptEntry.objects.create(interview=interview, role="interviewer", text="Unplaced.")
+    TranscriptEntry.objects.create(
+        interview=interview, role="candidate", text="Second.", start_seconds=9.0
+    )
+    TranscriptEntry.objects.create(
+        interview=interview, role="interviewer", text="First.", start_seconds=2.0
+    )
+    lines = review.transcript_lines(interview, zero=1.0)
+    assert [(line.text, line.at) for line in lines] == [
+        ("First.", 1.0),
+        ("Second.", 8.0),
+        ("Unplaced.", None),
+    ]

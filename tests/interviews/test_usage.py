@@ -72,7 +72,8 @@ def test_usage_is_summed_on_the_interview_and_shown_with_its_cost(client, interv
     client.force_login(user)
     html = client.get(reverse("admin:interviews_interview_change", args=[interview.pk])).content
     cost = usage.estimated_cost(interview.usage, PRICES)
-    assert f"${cost:.4f}" in html.decode() and "audio output tokens" in html.decode()
+    page = html.decode()
+    assert f"{cost:.4f}" in page and "Audio output tokens" in page
 
 
 def test_entries_without_a_start_come_last(interview):
