@@ -45,6 +45,9 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
         },
         # A reload mid-interview shows the conversation so far and counts the answers given.
         "transcript": candidate_transcript(interview) if resuming else [],
+        # After End the server may wait this long for the last answer's transcript before it
+        # says the session ended: the page waits as long (and a little more) to show it.
+        "endWaitMs": round((settings.END_TRANSCRIPT_WAIT_SECONDS + 4) * 1000),
         "missingWords": {"text": _MISSING_WORDS, "flags": [str(f) for f in _MISSING_FLAGS]},
         # ...and its timer goes on from the real start, not from the reload.
         "elapsedSeconds": _seconds_since(interview.started_at) if resuming else 0,
