@@ -78,6 +78,11 @@ class Interview(models.Model):
     latency = models.JSONField(
         default=dict, blank=True, help_text="Per-interview latency summary (p50/p95 per stage)."
     )
+    usage = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="AI usage summed over the interview (interviews/usage.py).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,7 +128,13 @@ class TranscriptEntry(models.Model):
 
     class Meta:
         # Candidate transcriptions can arrive after the reply: order by speech start.
-        ordering = ["interview", "start_seconds", "created_at", "id"]
+        # Rows without a start come last on every database, as in the provider's re-seed.
+        ordering = [
+            "interview",
+            models.F("start_seconds").asc(nulls_last=True),
+            "created_at",
+            "id",
+        ]
         indexes = [
             models.Index(fields=["interview", "start_seconds"]),
             models.Index(fields=["role"]),

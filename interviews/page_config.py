@@ -8,17 +8,24 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from realtime import protocol
 
-from .models import Interview
+from .models import Interview, TranscriptEntry
+
+#: What the candidate reads for a line whose words are missing: never the staff's wording.
+_MISSING_WORDS = "(your answer was recorded)"
+_MISSING_FLAGS = (TranscriptEntry.Flag.INAUDIBLE, TranscriptEntry.Flag.NOT_TRANSCRIBED)
 
 
 def candidate_page_config(interview: Interview, token: str) -> dict:
+    resuming = interview.status == Interview.Status.IN_PROGRESS
     return {
         "interviewId": interview.pk,
         "token": token,
         "status": interview.status,
+        "questionsCount": len(interview.job.questions or []),
         "finishedStatuses": [str(s) for s in Interview.FINISHED_STATUSES],
         "debug": settings.DEBUG,
         "urls": {
@@ -34,4 +41,23 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
             "providerUnavailable": protocol.CLOSE_PROVIDER_UNAVAILABLE,
             "final": list(protocol.FINAL_CLOSE_CODES),
         },
+        # A reload mid-interview shows the conversation so far and counts the answers given.
+        "transcript": candidate_transcript(interview) if resuming else [],
+        "missingWords": {"text": _MISSING_WORDS, "flags": [str(f) for f in _MISSING_FLAGS]},
+        # ...and its timer goes on from the real start, not from the reload.
+        "elapsedSeconds": _seconds_since(interview.started_at) if resuming else 0,
     }
+
+
+def _seconds_since(moment) -> float:
+    if moment is None:
+        return 0
+    return max(0.0, round((timezone.now() - moment).total_seconds(), 1))
+
+
+def candidate_transcript(interview: Interview) -> list[dict]:
+    lines = []
+    for entry in interview.transcript.all():
+        missing = entry.flag in _MISSING_FLAGS
+        lines.append({"role": entry.role, "text": _MISSING_WORDS if missing else entry.text})
+    return lines

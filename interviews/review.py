@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django import forms
+from django.conf import settings
 from django.db.models import Count, F, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from . import usage
 from .models import Interview, Review, TranscriptEntry
 
 Status = Interview.Status
@@ -188,18 +190,13 @@ def latency_rows(interview: Interview) -> list[dict]:
 
 def usage_rows(interview: Interview) -> list[tuple[str, object]]:
     """Token usage and estimated cost, when the interview records them; else nothing."""
-    usage = getattr(interview, "usage", None)
-    if not isinstance(usage, dict):
+    if not interview.usage:
         return []
-    return [(label, value) for label, value in _flatten(usage) if value not in (None, "")]
-
-
-def _flatten(data: dict, prefix: str = "") -> list[tuple[str, object]]:
-    rows: list[tuple[str, object]] = []
-    for key, value in data.items():
-        label = f"{prefix}{str(key).replace('_', ' ')}".strip()
-        if isinstance(value, dict):
-            rows.extend(_flatten(value, prefix=f"{label} · "))
-        elif isinstance(value, (int, float, str)):
-            rows.append((label[:1].upper() + label[1:], value))
+    rows: list[tuple[str, object]] = [
+        (name.replace("_", " ").capitalize(), interview.usage.get(name, 0))
+        for name in usage.COUNTERS
+        if interview.usage.get(name)
+    ]
+    cost = usage.estimated_cost(interview.usage, settings.OPENAI_PRICES)
+    rows.append(("Estimated cost (USD)", f"{cost:.4f}"))
     return rows

@@ -5,15 +5,27 @@ import { TranscriptLog } from "./transcript.js";
 const ROLE_LABEL = { interviewer: "Interviewer", candidate: "You" };
 
 export class TranscriptView {
-  constructor(list) {
+  /** `missingWords` {text, flags}: what a line says when its flag says its words are missing. */
+  constructor(list, { missingWords = { text: "", flags: [] } } = {}) {
     this.list = list;
+    this.missingWords = missingWords;
     this.log = new TranscriptLog();
     this.nodes = new Map(); // entry id → <li>, while the entry is still open
   }
 
   /** Apply a `transcript` message and show it. */
   render(msg) {
-    const applied = this.log.apply(msg);
+    // A line flagged as missing its words never shows the staff's marker text.
+    const missing = msg.flag && this.missingWords.flags.includes(msg.flag);
+    this._show(this.log.apply(missing ? { ...msg, text: this.missingWords.text } : msg));
+  }
+
+  /** Show a caption delta {role, delta} as it arrives (the line stays open until final). */
+  caption(msg) {
+    this._show(this.log.appendDelta(msg));
+  }
+
+  _show(applied) {
     if (!applied) return;
     const { entry, created } = applied;
     let li = this.nodes.get(entry.id);

@@ -192,6 +192,7 @@ def run_interview(page, wire: WireLog, shots: Screens, mic, timings: dict) -> No
         session_clock = now - timings["start"]
         if current == "live" and session_clock > last_cue_end + 25 and not ended_by_test:
             page.click("#end")
+            page.click("#end-confirm")  # ending asks first
             ended_by_test = True
         if now > deadline:
             raise AssertionError(

@@ -183,14 +183,16 @@ def test_segments_and_gaps_are_listed_when_the_recording_has_them(client, boss):
     assert re.search(r"Gap \(no video\)</th><td>0:10</td><td>0:14</td>", html)
 
 
-def test_usage_is_shown_only_when_the_interview_records_it():
+def test_usage_is_shown_only_when_the_interview_records_it(settings):
+    settings.OPENAI_PRICES = {"audio_input": 32.0, "audio_output": 64.0}
     interview = make_interview()
     assert review.usage_rows(interview) == []
-    interview.usage = {"input_tokens": {"audio": 1200, "text": 80}, "estimated_cost_usd": 0.42}
+    interview.usage = {"responses": 2, "audio_input_tokens": 1000, "audio_output_tokens": 500}
     assert review.usage_rows(interview) == [
-        ("Input tokens · audio", 1200),
-        ("Input tokens · text", 80),
-        ("Estimated cost usd", 0.42),
+        ("Responses", 2),
+        ("Audio input tokens", 1000),
+        ("Audio output tokens", 500),
+        ("Estimated cost (USD)", "0.0640"),
     ]
 
 

@@ -120,6 +120,7 @@ def test_the_candidate_page_runs_a_session_without_violations(site, browser):
     page.wait_for_selector("#transcript li", timeout=30_000)
     with page.expect_response(lambda r: "/api/interviews/upload/video" in r.url) as upload:
         page.click("#end")
+        page.click("#end-confirm")  # ending asks first
     assert upload.value.status == 202
     assert not violations(browser), browser.console
     assert not [line for line in browser.console if line.startswith("pageerror")], browser.console
