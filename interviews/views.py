@@ -3,10 +3,14 @@
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .invitations import InvalidInvitation, interview_for_token
+
+#: Seconds of recording per uploaded part: a crash loses at most about this much video.
+RECORDING_PART_SECONDS = 4
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -38,7 +42,13 @@ def _candidate_page(request: HttpRequest, token: str) -> HttpResponse:
             "interviewId": interview.pk,
             "token": token,
             "wsPath": "/ws/session",
-            "uploadUrl": "/api/interviews/upload/video",
+            "uploadUrl": reverse("media_export:upload_video"),
+            "recording": {
+                "url": reverse("media_export:recording_state", args=[interview.pk]),
+                "maxPartBytes": settings.MAX_RECORDING_PART_BYTES,
+                "partSeconds": RECORDING_PART_SECONDS,
+                "timesliceMs": 1000,
+            },
             "sampleRate": 24000,
             "chunkMs": 100,
             "status": interview.status,

@@ -12,6 +12,7 @@ import { openDevices } from "./devices.js";
 import { SessionClient, websocketUrl } from "./session-client.js";
 import { TranscriptLog } from "./transcript.js";
 import { UploadError, exportStatusText, pollExport, uploadVideo } from "./uploader.js";
+import { RecordingUploader } from "./recording_upload.js";
 import { VideoRecorder, extensionFor } from "./video-recorder.js";
 
 const config = JSON.parse(document.getElementById("interview-config").textContent);
@@ -63,6 +64,7 @@ const state = {
   capture: null,
   player: null,
   recorder: null,
+  uploader: null, // the recording's progressive upload (recording_upload.js)
   client: null,
   sessionId: null,
   zero: null,
@@ -243,8 +245,16 @@ async function startInterview() {
   state.capture.start();
 
   try {
-    state.recorder = new VideoRecorder(state.stream, { audioContext: ctx, clockZero: () => state.zero });
+    const uploader = new RecordingUploader({ ...config.recording, token: config.token });
+    state.recorder = new VideoRecorder(state.stream, {
+      audioContext: ctx,
+      clockZero: () => state.zero,
+      timesliceMs: config.recording.timesliceMs,
+      onData: (piece) => uploader.add(piece),
+    });
     const startedAt = state.recorder.start();
+    uploader.type = (state.recorder.mimeType || "video/webm").split(";")[0];
+    state.uploader = uploader;
     telemetry.recordingStarted = startedAt;
     telemetry.mimeType = state.recorder.mimeType;
     logEvent("recording_started", { timestamp: startedAt, mimeType: state.recorder.mimeType });
@@ -408,7 +418,7 @@ async function doFinish(reason) {
     return;
   }
   const filename = `interview-${config.interviewId}.${extensionFor(state.recorder.mimeType)}`;
-  state.recording = { blob, filename };
+  state.recording = { blob, filename, uploader: state.uploader };
   await upload();
 }
 
@@ -435,19 +445,23 @@ async function upload() {
   ui.save.hidden = true;
   ui.progress.hidden = false;
   ui.progress.value = 0;
-  const { blob, filename } = state.recording;
-  setUploadStatus(`Uploading your recording (${formatMb(blob.size)})… Please keep this page open.`);
+  const { blob, filename, uploader } = state.recording;
+  setUploadStatus(`Uploading the rest of your recording (${formatMb(blob.size)} in all)… Please keep this page open.`);
+  const onProgress = (fraction, loaded, total) => {
+    ui.progress.value = Math.round(fraction * 100);
+    setUploadStatus(`Uploading your recording: ${Math.round(fraction * 100)} % (${formatMb(loaded)} of ${formatMb(total)})… Please keep this page open.`);
+  };
   try {
-    const answer = await uploadVideo({
-      url: config.uploadUrl,
-      blob,
-      filename,
-      fields: { interview_id: config.interviewId, token: config.token, session_id: state.sessionId },
-      onProgress: (fraction, loaded, total) => {
-        ui.progress.value = Math.round(fraction * 100);
-        setUploadStatus(`Uploading your recording: ${Math.round(fraction * 100)} % (${formatMb(loaded)} of ${formatMb(total)})… Please keep this page open.`);
-      },
-    });
+    // Most of the recording went up while the interview ran; only the last part is left.
+    const answer = uploader
+      ? await uploader.finish(state.sessionId, (loaded, total) => onProgress(total ? loaded / total : 1, loaded, total))
+      : await uploadVideo({
+          url: config.uploadUrl,
+          blob,
+          filename,
+          fields: { interview_id: config.interviewId, token: config.token, session_id: state.sessionId },
+          onProgress,
+        });
     ui.progress.value = 100;
     logEvent("upload_done", { bytes: blob.size });
     if (!answer.status_url) {
