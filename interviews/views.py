@@ -1,16 +1,12 @@
 """Candidate-facing pages."""
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from .invitations import InvalidInvitation, interview_for_token
-
-#: Seconds of recording per uploaded part: a crash loses at most about this much video.
-RECORDING_PART_SECONDS = 4
+from .page_config import candidate_page_config
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -38,21 +34,6 @@ def _candidate_page(request: HttpRequest, token: str) -> HttpResponse:
         "candidate": interview.candidate,
         "token": token,
         "questions_count": len(interview.job.questions or []),
-        "client_config": {
-            "interviewId": interview.pk,
-            "token": token,
-            "wsPath": "/ws/session",
-            "uploadUrl": reverse("media_export:upload_video"),
-            "recording": {
-                "url": reverse("media_export:recording_state", args=[interview.pk]),
-                "maxPartBytes": settings.MAX_RECORDING_PART_BYTES,
-                "partSeconds": RECORDING_PART_SECONDS,
-                "timesliceMs": 1000,
-            },
-            "sampleRate": 24000,
-            "chunkMs": 100,
-            "status": interview.status,
-            "debug": settings.DEBUG,
-        },
+        "client_config": candidate_page_config(interview, token),
     }
     return render(request, "interviews/candidate.html", context)

@@ -15,7 +15,7 @@ from interviews.invitations import InvalidInvitation, ainterview_for_token, toke
 from interviews.models import Interview
 from interviewsite.memory import freeze_loaded_objects
 
-from . import protocol, services
+from . import notices, protocol, services
 from .metrics import metrics
 from .protocol import (
     AiChunkPlayed,
@@ -26,6 +26,7 @@ from .protocol import (
     RecordingStarted,
     Start,
 )
+from .providers.base import ProviderRefused
 from .session import LiveSession, start_session
 
 logger = logging.getLogger("realtime.consumers")
@@ -144,13 +145,20 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await services.start_interview(interview_id=interview.pk)
             try:
                 self.session = await start_session(interview, message.session_id, self)
-            except Exception as exc:
-                logger.exception("Interview %s: the AI provider could not start", interview.pk)
-                await self._refuse(
-                    "provider_unavailable",
-                    f"The AI interviewer could not start: {exc}",
-                    protocol.CLOSE_PROVIDER_UNAVAILABLE,
+            except ProviderRefused as exc:
+                # Retrying cannot help (key, quota, configuration): staff read why.
+                logger.error("Interview %s failed: %s", interview.pk, exc.reason)
+                await services.fail_interview(
+                    interview_id=interview.pk,
+                    reason=exc.reason,
+                    end_reason=EndReason.PROVIDER_FAILED,
                 )
+                await self.send_json(notices.notice(notices.UNAVAILABLE))
+                await self.close(code=protocol.CLOSE_NORMAL)
+            except Exception:
+                logger.exception("Interview %s: the AI provider could not start", interview.pk)
+                await self.send_json(notices.notice(notices.UNAVAILABLE))
+                await self.close(code=protocol.CLOSE_PROVIDER_UNAVAILABLE)
         finally:
             self._starting = False
 

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 # PCM is spooled exactly as it arrives, so the wire format is the spool's.
 from media_export.spool import SAMPLE_RATE
 
+#: Where the session websocket is served (routing mounts it; the candidate page gets it in its config).
+SESSION_PATH = "/ws/session"
+
 MAX_FRAME_BYTES = 64 * 1024
 CHUNK_MS = 100
 MAX_CHUNK_BYTES = SAMPLE_RATE * 2  # one second of 24 kHz PCM16
@@ -32,6 +35,12 @@ CLOSE_SUPERSEDED = 4000
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FINISHED = 4409
 CLOSE_PROVIDER_UNAVAILABLE = 4503
+#: After these a reconnect cannot help, so the browser stops trying (4503 is worth a retry).
+FINAL_CLOSE_CODES = (CLOSE_NORMAL, CLOSE_SUPERSEDED, CLOSE_UNAUTHORIZED, CLOSE_FINISHED)
+
+
+# Server → browser events the page reacts to by name (passed to it in the page's config).
+EVENT_CAPTION = "caption"  # {role, item_id, delta}: words as they are spoken or recognised
 
 
 class ProtocolError(Exception):

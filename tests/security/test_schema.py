@@ -30,6 +30,9 @@ def test_every_api_endpoint_is_described(schema):
     assert set(schema["paths"]) == {
         "/api/admin/data",
         "/api/admin/data/export",
+        "/api/admin/data/counts",
+        "/api/admin/views",
+        "/api/admin/views/{id}",
         "/api/interviews/upload/video",
         "/api/interviews/{interview_id}/export",
         "/api/interviews/{interview_id}/recording",

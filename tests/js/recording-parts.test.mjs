@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 
-import { RecordingUploader, nextSegment, splitBlob } from "../../static/interview/recording_upload.js";
+import { RecordingUploader, nextSegment, splitBlob } from "../../static/interview/recording-parts.js";
 
 globalThis.window = { location: { href: "http://127.0.0.1/interview/x" } };
 
