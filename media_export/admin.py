@@ -108,6 +108,8 @@ class RecordingInterviewAdmin(InterviewAdmin):
             ),
             ("Task", export.task_id or "–"),
         ]
+        if export.no_video_reason:
+            items.append(("No video", export.no_video_reason))
         if export.error:
             items.append(("Error", export.error))
         if export.mix_error:
