@@ -243,7 +243,13 @@ class ProviderEvents:
             session.interview_id, ROLE_CANDIDATE, item_id, text, start, end, flag=flag
         ):
             await session.send(
-                {"event": "transcript", "role": ROLE_CANDIDATE, "text": text, "final": True}
+                {
+                    "event": "transcript",
+                    "role": ROLE_CANDIDATE,
+                    "text": text,
+                    "final": True,
+                    "flag": flag,
+                }
             )
 
     async def _on_truncated(self, event: dict) -> None:
