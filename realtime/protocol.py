@@ -30,7 +30,9 @@ _SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 # Close codes (4000–4999 are the application's own).
 CLOSE_NORMAL = 1000
-CLOSE_TOO_BIG = 1009  # a frame over MAX_FRAME_BYTES: the client reconnects and resumes
+# A frame over MAX_FRAME_BYTES: the client reconnects and resumes. Not 1009: daphne lets an
+# application close only with 1000 or 3000-4999 (anything else turns into 1011).
+CLOSE_TOO_BIG = 4413
 CLOSE_SUPERSEDED = 4000
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FINISHED = 4409
