@@ -14,7 +14,9 @@ from django.contrib.auth.models import User
 from django.test import Client
 
 from interviews.models import Candidate, Interview, Job, Review, TranscriptEntry
+from media_export import recording
 from media_export.models import MediaExport
+from media_export.uploads import WEBM_MAGIC
 from tests.a11y import assert_accessible
 from tests.browser import CSP_WATCH, csp_violations, wait_until
 from tests.media_export.helpers import make_video, tone, write_wav
@@ -78,6 +80,10 @@ def recorded_interview(media: Path) -> Interview:
             ],
         },
     )
+    # The recording arrived in two segments (the page was reloaded once).
+    for segment in (0, 1):
+        recording.store_part(interview.pk, segment, 0, WEBM_MAGIC + bytes(2048))
+        recording.mark_complete(interview.pk, segment, 1)
     # Other rows for the list: one cut short, one still open, names long enough to wrap.
     Interview.objects.create(
         job=job,
@@ -182,6 +188,7 @@ def test_the_transcript_and_the_picture_seek_the_recording(browser_page):
         DURATION, abs=0.5
     )
 
+    assert page.locator("#review-segments-title").is_visible()
     page.locator("#review-lines li").nth(3).locator("button").click()
     playing_at(page, 14.0, 3)
 
