@@ -110,7 +110,7 @@ class AnnotationTask(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             # Single-column indexes for the filters (job/annotator/dataset get theirs from the FK).
-            models.Index(fields=["status"], name="task_status_idx"),
+            models.Index(fields=["status", "id"], name="task_status_id_idx"),
             models.Index(fields=["quality_rating", "id"], name="task_rating_idx"),
             models.Index(fields=["created_at", "id"], name="task_created_idx"),
             models.Index(fields=["updated_at", "id"], name="task_updated_idx"),

@@ -2,11 +2,18 @@
 
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet, Sum
 from rest_framework import serializers
 
-from . import selectors
+from interviews.models import Job
+
+from . import paging, selectors
 from .filters import TaskFilterSet, form_errors
+from .lookups import in_list
+from .models import Dataset
+
+#: Matching tasks up to which a sort by title counts them per project or dataset itself.
+GROUP_COUNT_ROWS = 200_000
 
 
 class InvalidParameters(Exception):
@@ -40,6 +47,35 @@ class ExplorerQuery:
         if groups is not None:
             return selectors.tally_count(groups)
         return self.filterset.qs.count()
+
+    def title_groups(self, count: int) -> list[tuple[list[int], int]] | None:
+        """For a sort by project or dataset title: the project (dataset) ids sharing each
+        title, in the page's order, with how many matching tasks they hold. From the tally
+        when it can answer, else one grouped count (None above ``GROUP_COUNT_ROWS``, where
+        counting by group costs more than the database's own plan)."""
+        field = paging.GROUPED_SORTS.get(self.sort_by)
+        if field is None:
+            return None
+        scope = self.filterset.tally_scope()
+        if scope is not None:
+            per_value = scope.order_by().values(field).annotate(n=Sum("n"))
+        elif count <= GROUP_COUNT_ROWS:
+            per_value = self.filterset.qs.order_by().values(field).annotate(n=Count("id"))
+        else:
+            return None
+        counts = {value: n for value, n in per_value.values_list(field, "n") if n}
+        model = Job if field == "job_id" else Dataset
+        by_title: dict[str, list[int]] = {}
+        for pk, title in (
+            model.objects.filter(in_list("pk", counts))
+            .order_by("title", "pk")
+            .values_list("pk", "title")
+        ):
+            by_title.setdefault(title, []).append(pk)
+        groups = [(ids, sum(counts[i] for i in ids)) for ids in by_title.values()]
+        if self.sort_dir == "desc":
+            groups.reverse()
+        return groups
 
     def facets(self, count: int | None = None) -> dict:
         """Facets; ``count`` (the listed rows) lets facets over those same rows pick the

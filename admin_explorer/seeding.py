@@ -151,8 +151,34 @@ def seed(
     job_weights = _zipf_weights(len(jobs), 1.3)
     annotator_ids = np.array([a.pk for a in rng.permutation(annotators)])
     annotator_weights = _zipf_weights(len(annotators), 1.05)
-    ratings = [Decimal(f"{i / 10:.1f}") for i in range(51)]
 
+    with bulk.indexes_built_after():
+        _write_tasks(
+            rng,
+            tasks,
+            now,
+            progress,
+            job_ids,
+            job_weights,
+            datasets_by_job,
+            annotator_ids,
+            annotator_weights,
+        )
+    return SeedResult(len(jobs), len(datasets), len(annotators), tasks)
+
+
+def _write_tasks(
+    rng,
+    tasks,
+    now,
+    progress,
+    job_ids,
+    job_weights,
+    datasets_by_job,
+    annotator_ids,
+    annotator_weights,
+) -> None:
+    ratings = [Decimal(f"{i / 10:.1f}") for i in range(51)]
     written = 0
     while written < tasks:
         size = min(BATCH, tasks - written)
@@ -173,7 +199,6 @@ def seed(
         written += size
         if progress:
             progress(written, tasks)
-    return SeedResult(len(jobs), len(datasets), len(annotators), tasks)
 
 
 def _task_batch(rng, size, offset, now, job_ids, job_w, datasets_by_job, ann_ids, ann_w, ratings):

@@ -13,6 +13,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
 
 from interviews.models import Job
 
+from . import paging, tally
 from .lookups import in_list
 from .models import AnnotationTask, Annotator, Dataset, Tag, TaskNameIndex, TaskTally
 
@@ -29,6 +30,8 @@ SORT_FIELDS = {
     "dataset_title": "dataset__title",
     "annotator_name": "annotator__name",
 }
+#: The sort columns that can be blank (only the rating: titles and names are required).
+NULLABLE_SORTS = frozenset({"quality_rating"})
 DEFAULT_SORT = "created_at"
 DEFAULT_DIR = "desc"
 
@@ -113,7 +116,8 @@ SEARCH_NAME_IDS = 5_000
 
 
 def search_matches(text: str) -> dict[str, list[int] | None]:
-    """Ids of the projects, datasets, annotators and tasks whose title or name contains ``text``.
+    """Ids of the projects, datasets, annotators and tasks whose title or name contains ``text``
+    (a dataset also matches by the name of one of its tags).
 
     The small tables are searched up front, so the task query gets literal id lists, which
     an index can serve (``IN (subquery)`` inside an ``OR`` forces a scan on PostgreSQL).
@@ -126,8 +130,13 @@ def search_matches(text: str) -> dict[str, list[int] | None]:
     return {
         "id": name_ids if len(name_ids) <= SEARCH_NAME_IDS else None,
         "job_id": list(Job.objects.filter(title__icontains=text).values_list("pk", flat=True)),
-        "dataset_id": list(
-            Dataset.objects.filter(title__icontains=text).values_list("pk", flat=True)
+        "dataset_id": sorted(
+            set(Dataset.objects.filter(title__icontains=text).values_list("pk", flat=True))
+            | set(
+                DatasetTag.objects.filter(tag__name__icontains=text).values_list(
+                    "dataset_id", flat=True
+                )
+            )
         ),
         "annotator_id": list(
             Annotator.objects.filter(name__icontains=text).values_list("pk", flat=True)
@@ -164,7 +173,8 @@ def name_contains(text: str) -> Q:
 
 
 def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> QuerySet:
-    """Case-insensitive substring over task name and the project, dataset and annotator titles."""
+    """Case-insensitive substring over task name, the project, dataset and annotator titles
+    and the dataset's tag names."""
     text = text.strip()
     if not text:
         return qs
@@ -189,13 +199,24 @@ def filter_rating(qs: QuerySet, low: Decimal | None, high: Decimal | None) -> Qu
 def order_tasks(qs: QuerySet, sort_by: str = DEFAULT_SORT, sort_dir: str = DEFAULT_DIR) -> QuerySet:
     """Order by one column with ``id`` as the tie-breaker in the same direction.
 
-    Nulls sort as the largest value on every database (PostgreSQL's default), so the
-    ``(column, id)`` indexes serve both directions.
+    Blank values (an unrated task) come last in both directions: whoever sorts by rating
+    wants rated tasks first, best or worst. SQLite serves both from the one ``(column, id)``
+    index (it reads the nulls in a second pass); PostgreSQL has a descending index for the
+    descending order (migration 0007).
     """
     path = SORT_FIELDS[sort_by]
     if sort_dir == "asc":
         return qs.order_by(F(path).asc(nulls_last=True), F("id").asc())
-    return qs.order_by(F(path).desc(nulls_first=True), F("id").desc())
+    if sort_by not in NULLABLE_SORTS:
+        # No NULLS clause: PostgreSQL matches an index's null order even for a NOT NULL
+        # column, and a backward scan of an ascending index gives DESC NULLS FIRST.
+        return qs.order_by(F(path).desc(), F("id").desc())
+    return qs.order_by(F(path).desc(nulls_last=True), F("id").desc())
+
+
+def total_tasks() -> int | None:
+    """All tasks, from the tally (None where this database keeps none)."""
+    return tally_count(TaskTally.objects.all()) if tally.available() else None
 
 
 def tally_count(groups: QuerySet[TaskTally]) -> int:
@@ -223,31 +244,24 @@ def shape_row(values: tuple, tags: dict[int, list[str]]) -> tuple:
     return (*values[:_TAGS_AT], tags.get(values[9], []), *values[_TAGS_AT:])
 
 
-def page_ids(qs: QuerySet, offset: int, limit: int, count: int | None = None) -> list[int]:
-    """The ids of one page, in order.
-
-    Past the middle of the result (``count`` known), the page is read from the other end in
-    the reverse order and flipped: ``order_tasks`` orders are exact mirror images (nulls
-    included, ``id`` breaking ties), so the rows are the same and the database skips at most
-    half of them.
-    """
-    if count is None or offset + limit / 2 <= count / 2:
-        return list(qs.values_list("id", flat=True)[offset : offset + limit])
-    end = min(count, offset + limit)
-    start_from_end = count - end
-    ids = list(qs.reverse().values_list("id", flat=True)[start_from_end : count - offset])
-    ids.reverse()
-    return ids
-
-
-def page_rows(qs: QuerySet, offset: int, limit: int, count: int | None = None) -> list[dict]:
+def page_rows(
+    qs: QuerySet,
+    offset: int,
+    limit: int,
+    count: int | None = None,
+    sort_by: str = "",
+    total: int | None = None,
+    groups: list[tuple[list[int], int]] | None = None,
+    descending: bool = False,
+) -> list[dict]:
     """One page as dicts, in three queries at any page size.
 
-    The page's ids are found first (a "deferred join"): skipping ``offset`` rows then walks
-    only the ordering index instead of joining every skipped row to its project, dataset
-    and annotator. Then the page's rows, then the tags of the page's datasets.
+    The page's ids are found first (a "deferred join", by the plan ``paging`` picks from
+    ``count`` and ``total``): skipping ``offset`` rows then walks only the ordering index
+    instead of joining every skipped row to its project, dataset and annotator. Then the
+    page's rows, then the tags of the page's datasets.
     """
-    ids = page_ids(qs, offset, limit, count)
+    ids = paging.page_ids(qs, offset, limit, count, sort_by, total, groups, descending)
     if not ids:
         return []
     position = {task_id: i for i, task_id in enumerate(ids)}

@@ -68,7 +68,16 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
         last_page = max(1, math.ceil(count / page_size))
         if page > last_page:
             raise ValidationError({"page": [f"Page {page} is past the last page ({last_page})."]})
-        results = selectors.page_rows(tasks, (page - 1) * page_size, page_size, count)
+        results = selectors.page_rows(
+            tasks,
+            (page - 1) * page_size,
+            page_size,
+            count,
+            sort_by=query.sort_by,
+            total=selectors.total_tasks(),
+            groups=query.title_groups(count),
+            descending=query.sort_dir == "desc",
+        )
         return Response(
             {
                 "count": count,

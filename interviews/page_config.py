@@ -14,6 +14,9 @@ from realtime import protocol
 
 from .models import Interview, TranscriptEntry
 
+#: Seconds of recording per uploaded part: a crash loses at most about this much video.
+RECORDING_PART_SECONDS = 4
+
 #: What the candidate reads for a line whose words are missing: never the staff's wording.
 _MISSING_WORDS = "(your answer was recorded)"
 _MISSING_FLAGS = (TranscriptEntry.Flag.INAUDIBLE, TranscriptEntry.Flag.NOT_TRANSCRIBED)
@@ -35,6 +38,12 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
         "audio": {"sampleRate": protocol.SAMPLE_RATE, "chunkMs": protocol.CHUNK_MS},
         # Server events named here: the live captions of both voices.
         "events": {"caption": protocol.EVENT_CAPTION},
+        "recording": {
+            "url": reverse("media_export:recording_state", args=[interview.pk]),
+            "maxPartBytes": settings.MAX_RECORDING_PART_BYTES,
+            "partSeconds": RECORDING_PART_SECONDS,
+            "timesliceMs": 1000,
+        },
         "closeCodes": {
             "normal": protocol.CLOSE_NORMAL,
             "superseded": protocol.CLOSE_SUPERSEDED,
@@ -45,6 +54,9 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
         },
         # A reload mid-interview shows the conversation so far and counts the answers given.
         "transcript": candidate_transcript(interview) if resuming else [],
+        # After End the server may wait this long for the last answer's transcript before it
+        # says the session ended: the page waits as long (and a little more) to show it.
+        "endWaitMs": round((settings.END_TRANSCRIPT_WAIT_SECONDS + 4) * 1000),
         "missingWords": {"text": _MISSING_WORDS, "flags": [str(f) for f in _MISSING_FLAGS]},
         # ...and its timer goes on from the real start, not from the reload.
         "elapsedSeconds": _seconds_since(interview.started_at) if resuming else 0,

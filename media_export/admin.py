@@ -7,6 +7,7 @@ latency and the recording's segments, plus players for the WAVs and the export j
 """
 
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
@@ -14,6 +15,7 @@ from interviews.admin import InterviewAdmin
 from interviews.models import Interview
 from interviews.review import clock
 
+from . import recording
 from .models import MediaExport, WorkerHeartbeat
 from .picture import picture_geometry, render_svg
 from .services import media_url
@@ -67,11 +69,8 @@ class RecordingInterviewAdmin(InterviewAdmin):
             "picture": self.timeline_picture(obj),
             "picture_geometry": picture_geometry(summary),
             "turns": turn_rows(summary),
-            "segments": [
-                _span_row(f"Segment {n}", span)
-                for n, span in enumerate(summary.get("segments", []), start=1)
-            ],
-            "gaps": [_span_row("Gap (no video)", span) for span in summary.get("gaps", [])],
+            "segments": segment_rows(recording.segments(obj.pk)),
+            "no_video_reason": export.no_video_reason if export else "",
         }
 
     @admin.display(description="Export job")
@@ -109,6 +108,8 @@ class RecordingInterviewAdmin(InterviewAdmin):
             ),
             ("Task", export.task_id or "–"),
         ]
+        if export.no_video_reason:
+            items.append(("No video", export.no_video_reason))
         if export.error:
             items.append(("Error", export.error))
         if export.mix_error:
@@ -151,10 +152,26 @@ def turn_rows(summary: dict) -> list[dict]:
     ]
 
 
-def _span_row(label: str, span) -> dict:
-    """A segment or gap as ``[start, end]`` or ``{"start", "end"}`` seconds of the MP4."""
-    start, end = (span["start"], span["end"]) if isinstance(span, dict) else span
-    return {"label": label, "start": clock(start), "end": clock(end)}
+def segment_rows(segments: list[recording.Segment]) -> list[dict]:
+    """The recording as the browser uploaded it: one row per segment (a reload starts one)."""
+    rows = []
+    for seg in segments:
+        if seg.complete:
+            state = "Complete"
+        elif seg.declared_parts is not None:
+            missing = [n for n in range(seg.declared_parts) if n not in seg.parts]
+            state = "Parts missing: " + ", ".join(str(n) for n in missing)
+        else:
+            state = "Not completed: the page was reloaded or closed first"
+        rows.append(
+            {
+                "label": f"Segment {seg.segment + 1}",
+                "parts": len(seg.parts),
+                "size": filesizeformat(seg.bytes),
+                "state": state,
+            }
+        )
+    return rows
 
 
 def _seconds(value: float | None) -> str:

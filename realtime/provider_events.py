@@ -195,7 +195,12 @@ class ProviderEvents:
             flag = ""
             if item_id in self.heard:
                 text, flag = self.heard[item_id], TranscriptEntry.Flag.INTERRUPTED.value
-            if text and await services.save_transcript(
+            if not text:
+                # Cut before its first word: nothing to store; close the caption line shown.
+                await session.send(
+                    {"event": "transcript", "role": ROLE_INTERVIEWER, "text": "", "final": True}
+                )
+            elif await services.save_transcript(
                 session.interview_id, ROLE_INTERVIEWER, item_id, text, start, end, flag=flag
             ):
                 await session.send(

@@ -241,7 +241,7 @@ async function doFinish(reason) {
     await state.capture.stop(); // the last partial chunk still goes out before "end"
     state.forwardMic = false;
     setConnection("Ending…");
-    await state.client.end();
+    await state.client.end(config.endWaitMs);
   } else {
     state.forwardMic = false;
     await state.capture.stop();

@@ -59,6 +59,7 @@ export const state = {
   capture: null,
   player: null,
   recorder: null,
+  uploader: null, // the recording's progressive upload (recording-parts.js)
   client: null,
   sessionId: null,
   zero: null,

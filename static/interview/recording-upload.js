@@ -34,19 +34,23 @@ export async function uploadRecording() {
   ui.save.hidden = true;
   ui.progress.hidden = false;
   ui.progress.value = 0;
-  const { blob, filename } = state.recording;
-  setUploadStatus(`Uploading your recording (${formatMb(blob.size)})… Please keep this page open.`);
+  const { blob, filename, uploader } = state.recording;
+  setUploadStatus(`Uploading the rest of your recording (${formatMb(blob.size)} in all)… Please keep this page open.`);
+  const onProgress = (fraction, loaded, total) => {
+    ui.progress.value = Math.round(fraction * 100);
+    setUploadStatus(`Uploading your recording: ${Math.round(fraction * 100)} % (${formatMb(loaded)} of ${formatMb(total)})… Please keep this page open.`);
+  };
   try {
-    const answer = await uploadVideo({
-      url: config.urls.upload,
-      blob,
-      filename,
-      fields: { interview_id: config.interviewId, token: config.token, session_id: state.sessionId },
-      onProgress: (fraction, loaded, total) => {
-        ui.progress.value = Math.round(fraction * 100);
-        setUploadStatus(`Uploading your recording: ${Math.round(fraction * 100)} % (${formatMb(loaded)} of ${formatMb(total)})… Please keep this page open.`);
-      },
-    });
+    // Most of the recording went up while the interview ran; only the last part is left.
+    const answer = uploader
+      ? await uploader.finish(state.sessionId, (loaded, total) => onProgress(total ? loaded / total : 1, loaded, total))
+      : await uploadVideo({
+          url: config.urls.upload,
+          blob,
+          filename,
+          fields: { interview_id: config.interviewId, token: config.token, session_id: state.sessionId },
+          onProgress,
+        });
     ui.progress.value = 100;
     logEvent("upload_done", { bytes: blob.size });
     if (!answer.status_url) {

@@ -111,10 +111,18 @@ def test_search_spans_fields_with_or(staff_client, world):
     expected = expect(
         world,
         lambda t: any(
-            "ly" in v.lower() for v in (t.job.title, t.dataset.title, t.annotator.name, t.name)
+            "ly" in v.lower()
+            for v in (t.job.title, t.dataset.title, t.annotator.name, t.name, *tags_of(t))
         ),
     )
     assert ids(staff_client, search="LY") == expected
+
+
+def test_search_matches_tag_names(staff_client, world):
+    # "ext" is in no title or name, only in the tag "text".
+    expected = expect(world, lambda t: "text" in tags_of(t))
+    assert expected and expected != expect(world, lambda t: True)
+    assert ids(staff_client, search="EXT") == expected
 
 
 def test_status_repeatable_and_comma_separated(staff_client, world):

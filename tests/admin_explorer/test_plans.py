@@ -15,6 +15,7 @@ FACET_CASES = [
     {"search": "quinn"},
     {"search": "APOLLO"},
     {"search": "lynx"},
+    {"search": "PI"},
     {"project": "placeholder"},
     {"tags": "audio,text"},
     {"tags": "pii,audio", "tags_mode": "any", "status": "approved,rejected"},
@@ -42,6 +43,7 @@ def brute_force_facets(world, params: dict) -> dict:
         if "search" in params:
             text = params["search"].lower()
             fields = [task.name, task.job.title, task.dataset.title, task.annotator.name]
+            fields += tags_of(task)
             if not any(text in f.lower() for f in fields):
                 return False
         if "rating_min" in params:  # noqa: SIM102

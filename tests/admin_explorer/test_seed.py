@@ -91,3 +91,52 @@ def test_rejects_non_positive_task_count():
     with pytest.raises(CommandError, match="at least 1"):
         seed("--tasks", "0")
     assert AnnotationTask.objects.count() == 0
+
+
+def task_indexes() -> list[tuple[str, str]]:
+    from django.db import connection
+
+    from admin_explorer import bulk
+
+    with connection.cursor() as cursor:
+        return sorted(bulk._secondary_indexes(cursor))
+
+
+def planner_knows_task_rows() -> bool:
+    """Whether the planner's statistics describe the task table (gathered after the load)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = 'admin_explorer_annotationtask'::regclass"
+            )
+        else:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_stat1 WHERE tbl = 'admin_explorer_annotationtask'"
+            )
+        return cursor.fetchone()[0] > 0
+
+
+@pytest.mark.django_db
+def test_a_load_into_an_empty_table_builds_the_same_indexes_after_it():
+    from admin_explorer.selectors import task_ids_with_name
+
+    before = task_indexes()
+    assert len(before) >= 12  # the model's indexes, the foreign keys' and the trigram one
+    seed("--tasks", "2000", "--seed", "4")
+    assert task_indexes() == before
+    assert planner_knows_task_rows()
+    named = sorted(t.pk for t in AnnotationTask.objects.all() if "label intent 1" in t.name.lower())
+    assert sorted(task_ids_with_name("Label intent 1")) == named
+
+
+@pytest.mark.django_db
+def test_a_failed_load_still_leaves_every_index():
+    from admin_explorer import bulk
+
+    before = task_indexes()
+    with pytest.raises(RuntimeError), bulk.indexes_built_after():
+        assert task_indexes() == []
+        raise RuntimeError("load failed")
+    assert task_indexes() == before

@@ -19,14 +19,13 @@ KEYS = {
 
 
 def expected_order(tasks, column, direction):
-    """Nulls count as the largest value; ties go by id in the same direction."""
+    """Blank values come last in both directions; ties go by id in the same direction."""
     key = KEYS[column]
-
-    def sort_key(task):
-        value = key(task)
-        return (value is None, value if value is not None else 0, task.pk)
-
-    ordered = sorted(tasks, key=sort_key, reverse=direction == "desc")
+    blank = [t for t in tasks if key(t) is None]
+    valued = [t for t in tasks if key(t) is not None]
+    descending = direction == "desc"
+    ordered = sorted(valued, key=lambda t: (key(t), t.pk), reverse=descending)
+    ordered += sorted(blank, key=lambda t: t.pk, reverse=descending)
     return [t.pk for t in ordered]
 
 
@@ -53,3 +52,10 @@ def test_sort_applies_together_with_filters(staff_client, world):
     )
     subset = [t for t in world.tasks if t.job_id == apollo.pk]
     assert served == expected_order(subset, "quality_rating", "asc")
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_unrated_tasks_come_last_in_both_directions(staff_client, world, direction):
+    served = all_ids(staff_client, page_size=500, sort_by="quality_rating", sort_dir=direction)
+    unrated = {t.pk for t in world.tasks if t.quality_rating is None}
+    assert unrated and set(served[-len(unrated) :]) == unrated

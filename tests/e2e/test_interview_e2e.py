@@ -171,20 +171,20 @@ def run_interview(page, wire: WireLog, shots: Screens, mic, timings: dict) -> No
             )
             throttled = True
             timings["ending"] = now
-        if current == "uploading" and not upload_shot:
-            value = page.evaluate("document.getElementById('upload-progress').value")
-            if 5 <= value <= 90:
-                shots.take("03-upload-progress")
-                upload_shot = True
-                cdp.send(
-                    "Network.emulateNetworkConditions",
-                    {
-                        "offline": False,
-                        "latency": 0,
-                        "downloadThroughput": -1,
-                        "uploadThroughput": -1,
-                    },
-                )
+        # Most of the recording went up during the interview: what is shown here is the
+        # last part's progress, then the export's.
+        if current == "uploading" and not upload_shot and page.is_visible("#upload-progress"):
+            shots.take("03-upload-progress")
+            upload_shot = True
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": 0,
+                    "downloadThroughput": -1,
+                    "uploadThroughput": -1,
+                },
+            )
         if current in ("done", "upload_failed"):
             break
         # The interviewer ends the session itself after its goodbye. If it never does,
@@ -314,7 +314,9 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
         "response",
         lambda r: (
             timings.setdefault("uploaded", time.monotonic())
-            if "/api/interviews/upload/video" in r.url and r.status < 300
+            if "/recording/" in r.url
+            and r.url.split("?")[0].endswith("/complete")
+            and r.status < 300
             else None
         ),
     )

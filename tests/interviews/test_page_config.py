@@ -105,3 +105,10 @@ def test_a_reload_mid_interview_gets_the_conversation_so_far(client, interview):
     missing = page_config(client, interview)["missingWords"]
     assert missing["text"] == lines[3]["text"]
     assert set(missing["flags"]) == {"inaudible", "not_transcribed"}  # not "interrupted"
+
+
+def test_the_page_waits_for_the_end_as_long_as_the_server_may(client, interview, settings):
+    """After End the server may wait for the last answer's transcript; the page must not leave first."""
+    settings.END_TRANSCRIPT_WAIT_SECONDS = 12.5
+    wait_ms = page_config(client, interview)["endWaitMs"]
+    assert wait_ms > 12_500

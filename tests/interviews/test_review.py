@@ -9,7 +9,9 @@ from django.urls import reverse
 
 from interviews import review
 from interviews.models import Candidate, Interview, Job, Review, TranscriptEntry
+from media_export import recording
 from media_export.models import MediaExport
+from media_export.uploads import WEBM_MAGIC
 
 pytestmark = pytest.mark.django_db
 
@@ -169,18 +171,37 @@ def test_the_list_shows_the_latest_review(client, boss):
     assert (row.review_rating, row.review_decision, row.answer_count) == (1, "reject", 2)
 
 
-def test_segments_and_gaps_are_listed_when_the_recording_has_them(client, boss):
+def test_recording_segments_are_listed_when_parts_arrived(client, boss):
     interview = make_interview()
-    summary = {"duration": 20.0, "mic": [], "ai": [], "turns": []}
-    MediaExport.objects.create(interview=interview, timeline_zero=0.0, timeline=summary)
     html = client.get(change_url(interview)).content.decode()
-    assert "Recording segments" not in html  # nothing to show, nothing shown
-    summary.update(segments=[[0.0, 10.0], {"start": 14.0, "end": 20.0}], gaps=[[10.0, 14.0]])
-    MediaExport.objects.filter(pk=interview.pk).update(timeline=summary)
+    assert "Recording segments" not in html  # nothing uploaded, nothing shown
+    header = WEBM_MAGIC + b"\0" * 1020
+    for n in range(2):  # segment 0: two parts, completed by the page
+        recording.store_part(interview.pk, 0, n, header if n == 0 else b"x" * 1024)
+    recording.mark_complete(interview.pk, 0, 2)
+    for n in (0, 2):  # segment 1 (after a reload): part 1 never arrived
+        recording.store_part(interview.pk, 1, n, header)
+    recording.mark_complete(interview.pk, 1, 3)
+    recording.store_part(interview.pk, 2, 0, header)  # segment 2: the page went away
     html = client.get(change_url(interview)).content.decode()
     assert "Recording segments" in html
-    assert re.search(r"Segment 2</th><td>0:14</td><td>0:20</td>", html)
-    assert re.search(r"Gap \(no video\)</th><td>0:10</td><td>0:14</td>", html)
+    cells = r'</th><td class="num">{}</td><td class="num">{}</td><td>{}</td>'
+    assert re.search("Segment 1" + cells.format(2, "2.0.KB", "Complete"), html)
+    assert re.search("Segment 2" + cells.format(2, "2.0.KB", "Parts missing: 1"), html)
+    assert re.search(
+        "Segment 3"
+        + cells.format(1, "1.0.KB", "Not completed: the page was reloaded or closed first"),
+        html,
+    )
+
+
+def test_a_still_frame_says_why(client, boss):
+    interview = make_interview()
+    interview.video_url = f"/media/uploads/videos/{interview.pk}.mp4"
+    interview.save()
+    MediaExport.objects.create(interview=interview, no_video_reason="the camera was refused")
+    html = client.get(change_url(interview)).content.decode()
+    assert "shows a still frame over the audio: the camera was refused" in html
 
 
 def test_usage_is_shown_only_when_the_interview_records_it(settings):

@@ -4,6 +4,8 @@ import os
 import time
 
 import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
 
 from interviews import services as interview_services
 from interviews.models import Interview
@@ -80,7 +82,9 @@ def test_an_interview_whose_process_died_is_exported_from_the_parts_that_arrived
     assert sweep() == []  # nothing left to do
 
 
-def test_without_any_video_the_audio_is_exported_over_a_still_frame(live_interview, settings):
+def test_without_any_video_the_audio_is_exported_over_a_still_frame(
+    live_interview, settings, client
+):
     settings.MIX_WAIT_SECONDS = 0
     directory, voice = spool_without_end(live_interview.pk, seconds=2.0)
     age(directory, settings.SESSION_RESUME_SECONDS + 60)
@@ -95,6 +99,12 @@ def test_without_any_video_the_audio_is_exported_over_a_still_frame(live_intervi
     streams = {s["codec_type"]: s for s in ffprobe_streams(out)}
     assert streams["video"]["codec_name"] == "h264"
     assert float(streams["audio"]["duration"]) == pytest.approx(len(voice) / SR, abs=0.2)
+    # Staff see why the MP4 is a still frame.
+    staff = User.objects.create_user("staff", password="pw", is_staff=True, is_superuser=True)
+    client.force_login(staff)
+    page = client.get(reverse("admin:interviews_interview_change", args=[live_interview.pk]))
+    assert page.status_code == 200
+    assert "browser sent no video" in page.content.decode()
 
 
 def test_a_live_interview_is_left_alone(live_interview, settings):

@@ -1,0 +1,158 @@
+"""Which rows form a page: the ids of one page of an ordered task query, by the cheaper of
+two plans.
+
+A page of a filtered, sorted list can be read two ways. *Walk*: read the sort column's index
+in order and keep the rows that pass the filters; it stops after the page, so it costs about
+``(offset + limit) * total / count`` index entries, cheap when many rows match. *Sort*: find
+the matching rows through a filter's index and sort them; it costs ``count`` rows, cheap when
+few match. A planner that misjudges either (a filter correlated with the sort column, such as
+a month of creation dates under "recently updated"; or SQLite, which always prefers the
+filter's index and then sorts a quarter of the table) turns a millisecond page into seconds.
+Both ends are known here (the count is computed before the page), so the plan is chosen here:
+
+- at most ``SORT_ROWS`` matching rows: sort them. The sort key is wrapped so that no index
+  offers the order, which leaves the filter's index the only good path on either database;
+- on SQLite, a walk of at most ``WALK_ROWS`` index entries: walk (``INDEXED BY``);
+- a sort by a project or dataset title: by *groups* (below);
+- otherwise the database's own plan.
+
+Groups: sorting by a related title sorts by something the task row does not hold, so no
+task index has that order and the database sorts every task of the first projects (420,000
+of them for the biggest at 1M tasks). But there are few titles, and how many matching tasks
+each holds is known cheaply (the tally, or one grouped count). So the page is located among
+the titles, and the rows are read title by title in id order, which the project and dataset
+indexes give (``id`` breaks ties, so tasks under one title are in id order).
+"""
+
+from django.db import connection
+from django.db.models import F, QuerySet
+from django.db.models.functions import Coalesce
+
+from .lookups import in_list
+
+#: Matching rows that are cheaper to sort than to find by walking an index (a few ms).
+SORT_ROWS = 50_000
+#: Index entries a walk may read before sorting the matches is the better plan.
+WALK_ROWS = 50_000
+#: SQLite's index for each directly sortable column: ``(column, id)``.
+SORT_INDEXES = {
+    "task_name": "task_name_idx",
+    "status": "task_status_id_idx",
+    "quality_rating": "task_rating_idx",
+    "created_at": "task_created_idx",
+    "updated_at": "task_updated_idx",
+}
+TASKS = "admin_explorer_annotationtask"
+#: Sorts by a related title: the task column that names the row holding the title.
+GROUPED_SORTS = {"project_title": "job_id", "dataset_title": "dataset_id"}
+
+
+def plan(count: int | None, total: int | None, offset: int, limit: int, sort_by: str) -> str:
+    """``"sort"``, ``"walk"`` or ``"planner"`` for a page starting ``offset`` rows in."""
+    if count is None:
+        return "planner"
+    if count <= SORT_ROWS:
+        return "sort"
+    if (
+        connection.vendor == "sqlite"
+        and total
+        and sort_by in SORT_INDEXES
+        and (offset + limit) * total / count <= WALK_ROWS
+    ):
+        return "walk"
+    return "planner"
+
+
+def without_index_order(qs: QuerySet) -> QuerySet:
+    """The same order with each key wrapped (``COALESCE(x, x)`` is ``x``), so no index serves
+    it: the database finds the rows by the filters and sorts them."""
+    keys = []
+    for key in qs.query.order_by:
+        if (
+            hasattr(key, "expression")
+            and isinstance(key.expression, F)
+            and key.expression.name != "id"
+        ):
+            wrapped = key.copy()
+            wrapped.expression = Coalesce(key.expression, key.expression)
+            keys.append(wrapped)
+        else:
+            keys.append(key)
+    return qs.order_by(*keys)
+
+
+def walk_ids(qs: QuerySet, start: int, stop: int, sort_by: str) -> list[int]:
+    """SQLite: ids ``start:stop`` read along the sort column's index."""
+    sql, params = qs.values_list("id", flat=True)[start:stop].query.sql_with_params()
+    table = f'FROM "{TASKS}"'
+    assert sql.count(table) >= 1, sql
+    sql = sql.replace(table, f'{table} INDEXED BY "{SORT_INDEXES[sort_by]}"', 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def ids_between(qs: QuerySet, start: int, stop: int, how: str, sort_by: str) -> list[int]:
+    if how == "walk":
+        return walk_ids(qs, start, stop, sort_by)
+    if how == "sort":
+        qs = without_index_order(qs)
+    return list(qs.values_list("id", flat=True)[start:stop])
+
+
+def page_ids(
+    qs: QuerySet,
+    offset: int,
+    limit: int,
+    count: int | None = None,
+    sort_by: str = "",
+    total: int | None = None,
+    groups: list[tuple[list[int], int]] | None = None,
+    descending: bool = False,
+) -> list[int]:
+    """The ids of one page, in order (``groups``: see ``grouped_page_ids``).
+
+    Past the middle of the result (``count`` known), the page is read from the other end in
+    the reverse order and flipped: ``order_tasks`` orders are exact mirror images (nulls
+    included, ``id`` breaking ties), so the rows are the same and the database skips at most
+    half of them.
+    """
+    if groups is not None and sort_by in GROUPED_SORTS and (count is None or count > SORT_ROWS):
+        return grouped_page_ids(qs, offset, limit, GROUPED_SORTS[sort_by], groups, descending)
+    if count is None or offset + limit / 2 <= count / 2:
+        how = plan(count, total, offset, limit, sort_by)
+        return ids_between(qs, offset, offset + limit, how, sort_by)
+    end = min(count, offset + limit)
+    start_from_end = count - end
+    how = plan(count, total, start_from_end, end - offset, sort_by)
+    ids = ids_between(qs.reverse(), start_from_end, count - offset, how, sort_by)
+    ids.reverse()
+    return ids
+
+
+def grouped_page_ids(
+    qs: QuerySet,
+    offset: int,
+    limit: int,
+    field: str,
+    groups: list[tuple[list[int], int]],
+    descending: bool,
+) -> list[int]:
+    """The ids of one page of ``qs`` sorted by a related title.
+
+    ``groups`` lists, in the page's title order, the ids in ``field`` that share each title
+    and how many matching tasks they hold. Only the titles the page overlaps are read, each
+    in id order from its own offset.
+    """
+    ids: list[int] = []
+    start, stop = offset, offset + limit
+    for related_ids, n in groups:
+        if start < n:
+            in_group = qs.filter(in_list(field, related_ids)).order_by(
+                "-id" if descending else "id"
+            )
+            ids += in_group.values_list("id", flat=True)[start : min(stop, n)]
+        if stop <= n:
+            break
+        start, stop = max(0, start - n), stop - n
+    return ids
