@@ -15,12 +15,12 @@ export function presetRange(button, today = new Date()) {
   return { created_from: isoDay(start), created_to: isoDay(end) };
 }
 
-// The month the picker shows first: the newest task's month as the second of the two shown,
-// unless that would hide the oldest task's month when all the data fits in two months.
-function openingMonth(span) {
+// The month the picker shows first: the newest task's month as the last of those shown,
+// unless that would hide the oldest task's month when all the data fits in them.
+function openingMonth(span, shown) {
   if (!span.newest) return null;
   const newest = new Date(span.newest);
-  const first = new Date(newest.getFullYear(), newest.getMonth() - 1, 1);
+  const first = new Date(newest.getFullYear(), newest.getMonth() - (shown - 1), 1);
   const oldest = span.oldest ? new Date(span.oldest) : null;
   if (oldest && oldest > first) return new Date(oldest.getFullYear(), oldest.getMonth(), 1);
   return first;
@@ -29,13 +29,15 @@ function openingMonth(span) {
 export function bindDates(root, { span, onChange }) {
   const input = root.querySelector("#f-created");
   const presets = [...root.querySelectorAll(".date-presets .preset")];
+  // Two months side by side where they fit; one on a phone.
+  const shown = window.matchMedia("(max-width: 640px)").matches ? 1 : 2;
   const picker = window.flatpickr(input, {
     mode: "range",
-    showMonths: 2,
+    showMonths: shown,
     dateFormat: "Y-m-d",
     allowInput: false,
     onOpen(selected, _text, instance) {
-      const month = openingMonth(span);
+      const month = openingMonth(span, shown);
       if (!selected.length && month) instance.jumpToDate(month);
     },
     onClose(selected, _text, instance) {

@@ -97,3 +97,37 @@ def test_admin_change_lists_render(client, world, model):
     assert response.status_code == 200
     if model == "dataset":
         assert "audio, text" in response.content.decode()
+
+
+def test_the_page_config_names_the_data_span_and_each_column_once(staff_client, world):
+    import json
+    import re
+
+    html = staff_client.get("/admin/data-explorer").content.decode()
+    found = re.search(r'<script id="explorer-config" type="application/json">(.*?)</script>', html)
+    config = json.loads(found.group(1))
+    created = sorted(t.created_at for t in world.tasks)
+    assert config["span"] == {"oldest": created[0].isoformat(), "newest": created[-1].isoformat()}
+    keys = [c["key"] for c in config["columns"]]
+    assert len(keys) == len(set(keys))
+    assert config["urls"]["counts"] == "/api/admin/data/counts"
+    assert config["urls"]["task_admin"] == "/admin/admin_explorer/annotationtask/{id}/change/"
+
+
+def test_the_span_is_read_from_the_ends_of_the_index(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from admin_explorer.page import data_span
+
+    with CaptureQueriesContext(connection) as queries:
+        assert data_span() == {"oldest": None, "newest": None}
+    for query in queries.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{query['sql']}"
+            )
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "task_created_idx" in plan, plan
+        if connection.vendor == "sqlite":  # a seek to the index's end, not a scan of it
+            assert "SEARCH" in plan and "SCAN" not in plan, plan

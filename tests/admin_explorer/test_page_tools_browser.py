@@ -22,6 +22,12 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.filterwarnings("ignore:StreamingHttpResponse must consume:Warning"),
 ]
+#: The last month the open picker shows (a plain label with two months, a menu with one).
+LAST_MONTH_SHOWN = """() => {
+  const month = [...document.querySelectorAll('.flatpickr-calendar.open .flatpickr-current-month')].pop();
+  const menu = month.querySelector('select');
+  return (menu ? menu.selectedOptions[0].textContent : month.querySelector('.cur-month').textContent).trim();
+}"""
 SCREENSHOTS = settings.BASE_DIR / "var" / "screenshots"
 
 
@@ -214,6 +220,10 @@ def test_axe_finds_nothing_serious_with_the_picker_menus_and_panel_open(
 
     tab.click("#f-created")
     tab.wait_for_selector(".flatpickr-calendar.open")
+    calendar = tab.locator(".flatpickr-calendar.open").bounding_box()
+    assert calendar["x"] >= 0 and calendar["x"] + calendar["width"] <= width  # all in view
+    newest = tab.evaluate(LAST_MONTH_SHOWN)
+    assert newest == "April"  # the newest task's month is shown on a phone too
     a11y.assert_accessible(tab, "the explorer with the date picker open")
     tab.screenshot(path=str(SCREENSHOTS / f"explorer-datepicker-{size}.png"))
     tab.keyboard.press("Escape")
