@@ -47,17 +47,21 @@ TASKS = "admin_explorer_annotationtask"
 GROUPED_SORTS = {"project_title": "job_id", "dataset_title": "dataset_id"}
 
 
-def plan(count: int | None, total: int | None, offset: int, limit: int, sort_by: str) -> str:
-    """``"sort"``, ``"walk"`` or ``"planner"`` for a page starting ``offset`` rows in."""
+def plan(count: int | None, total, offset: int, limit: int, sort_by: str) -> str:
+    """``"sort"``, ``"walk"`` or ``"planner"`` for a page starting ``offset`` rows in.
+
+    ``total()`` gives the number of tasks; it is asked only when a walk is possible.
+    """
     if count is None:
         return "planner"
     if count <= SORT_ROWS:
         return "sort"
     if (
         connection.vendor == "sqlite"
-        and total
         and sort_by in SORT_INDEXES
-        and (offset + limit) * total / count <= WALK_ROWS
+        and total is not None
+        and (tasks := total())
+        and (offset + limit) * tasks / count <= WALK_ROWS
     ):
         return "walk"
     return "planner"
@@ -106,11 +110,14 @@ def page_ids(
     limit: int,
     count: int | None = None,
     sort_by: str = "",
-    total: int | None = None,
-    groups: list[tuple[list[int], int]] | None = None,
+    total=None,
+    groups=None,
     descending: bool = False,
 ) -> list[int]:
-    """The ids of one page, in order (``groups``: see ``grouped_page_ids``).
+    """The ids of one page, in order.
+
+    ``total`` and ``groups`` are functions, called only when the plan needs them (each costs
+    a query): the number of tasks, and the title groups of ``grouped_page_ids``.
 
     Past the middle of the result (``count`` known), the page is read from the other end in
     the reverse order and flipped: ``order_tasks`` orders are exact mirror images (nulls
@@ -118,7 +125,10 @@ def page_ids(
     half of them.
     """
     if groups is not None and sort_by in GROUPED_SORTS and (count is None or count > SORT_ROWS):
-        return grouped_page_ids(qs, offset, limit, GROUPED_SORTS[sort_by], groups, descending)
+        title_groups = groups()
+        if title_groups is not None:
+            field = GROUPED_SORTS[sort_by]
+            return grouped_page_ids(qs, offset, limit, field, title_groups, descending)
     if count is None or offset + limit / 2 <= count / 2:
         how = plan(count, total, offset, limit, sort_by)
         return ids_between(qs, offset, offset + limit, how, sort_by)

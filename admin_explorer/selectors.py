@@ -250,8 +250,8 @@ def page_rows(
     limit: int,
     count: int | None = None,
     sort_by: str = "",
-    total: int | None = None,
-    groups: list[tuple[list[int], int]] | None = None,
+    total=None,
+    groups=None,
     descending: bool = False,
 ) -> list[dict]:
     """One page as dicts, in three queries at any page size.
@@ -259,7 +259,8 @@ def page_rows(
     The page's ids are found first (a "deferred join", by the plan ``paging`` picks from
     ``count`` and ``total``): skipping ``offset`` rows then walks only the ordering index
     instead of joining every skipped row to its project, dataset and annotator. Then the
-    page's rows, then the tags of the page's datasets.
+    page's rows, then the tags of the page's datasets. ``total`` and ``groups``: see
+    ``paging.page_ids``.
     """
     ids = paging.page_ids(qs, offset, limit, count, sort_by, total, groups, descending)
     if not ids:

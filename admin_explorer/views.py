@@ -74,8 +74,8 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
             page_size,
             count,
             sort_by=query.sort_by,
-            total=selectors.total_tasks(),
-            groups=query.title_groups(count),
+            total=selectors.total_tasks,
+            groups=lambda: query.title_groups(count),
             descending=query.sort_dir == "desc",
         )
         return Response(
