@@ -32,20 +32,23 @@ LATENCY_FIGURES = [
 
 # -- the review ----------------------------------------------------------------
 
+MAX_NOTES = 10_000  # characters: a page of notes, not a pasted document
+
 
 class ReviewForm(forms.ModelForm):
     rating = forms.TypedChoiceField(
         choices=[(n, str(n)) for n in Review.RATINGS],
         coerce=int,
         widget=forms.RadioSelect,
-        help_text="1 poor, 5 excellent.",
     )
     decision = forms.ChoiceField(choices=Review.Decision.choices, widget=forms.RadioSelect)
+    notes = forms.CharField(
+        required=False, max_length=MAX_NOTES, widget=forms.Textarea(attrs={"rows": 4})
+    )
 
     class Meta:
         model = Review
         fields = ["rating", "decision", "notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 4})}
 
 
 def save_review(

@@ -129,6 +129,16 @@ def test_a_bad_review_is_refused_and_loses_nothing(client, boss):
     assert "Select a valid choice" in html
 
 
+def test_notes_longer_than_a_page_are_refused(client, boss):
+    interview = make_interview()
+    response = client.post(
+        change_url(interview),
+        {"save_review": "1", "rating": "3", "decision": "hold", "notes": "x" * 10_001},
+    )
+    assert response.status_code == 400 and not Review.objects.exists()
+    assert "at most 10000 characters" in response.content.decode()
+
+
 def test_reviewing_needs_the_review_permission(client):
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_interview"))
