@@ -1,22 +1,26 @@
 """Adds the recording to the Interview admin page without ``interviews`` knowing about it.
 
-The interviews app registers its own ``InterviewAdmin``; this module swaps in
-a subclass with players for the WAVs and the MP4, the export job's state and
-the server-drawn timeline picture.
+The interviews app registers its own ``InterviewAdmin`` (a review page); this module
+swaps in a subclass that gives the page the recording: where the MP4 starts on the
+interview clock, the server-drawn timeline picture (clickable to seek), each turn's
+latency and the recording's segments, plus players for the WAVs and the export job's state.
 """
 
 from django.contrib import admin
+from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
 from interviews.admin import InterviewAdmin
 from interviews.models import Interview
+from interviews.review import clock
 
+from . import recording
 from .models import MediaExport, WorkerHeartbeat
-from .picture import render_svg
+from .picture import picture_geometry, render_svg
 from .services import media_url
 
-RECORDING_FIELDS = ["recording_players", "export_state", "timeline_picture"]
+RECORDING_FIELDS = ["recording_players", "export_state"]
 
 
 class RecordingInterviewAdmin(InterviewAdmin):
@@ -53,17 +57,21 @@ class RecordingInterviewAdmin(InterviewAdmin):
                 if paths.get(name)
             ),
         )
-        video = ""
-        if obj.video_url:
-            video = format_html(
-                '<div><video controls preload="metadata" width="480" src="{}"></video>'
-                '<br><a href="{}">download MP4</a></div>',
-                obj.video_url,
-                obj.video_url,
-            )
-        if not rows and not video:
-            return "No recording yet."
-        return format_html("{}{}", rows, video)
+        return rows or "No WAV files yet."
+
+    def recording_review(self, obj: Interview) -> dict:
+        export = self._export(obj)
+        summary = (export.timeline if export else None) or {}
+        zero = export.timeline_zero if export and export.timeline_zero is not None else 0.0
+        return {
+            **super().recording_review(obj),
+            "zero": zero,
+            "picture": self.timeline_picture(obj),
+            "picture_geometry": picture_geometry(summary),
+            "turns": turn_rows(summary),
+            "segments": segment_rows(recording.segments(obj.pk)),
+            "no_video_reason": export.no_video_reason if export else "",
+        }
 
     @admin.display(description="Export job")
     def export_state(self, obj: Interview) -> str:
@@ -100,6 +108,8 @@ class RecordingInterviewAdmin(InterviewAdmin):
             ),
             ("Task", export.task_id or "–"),
         ]
+        if export.no_video_reason:
+            items.append(("No video", export.no_video_reason))
         if export.error:
             items.append(("Error", export.error))
         if export.mix_error:
@@ -127,6 +137,41 @@ class RecordingInterviewAdmin(InterviewAdmin):
             summary.get("dropped_after_cut", 0),
         )
         return format_html("{}{}", mark_safe(svg), legend)
+
+
+def turn_rows(summary: dict) -> list[dict]:
+    """The picture's turns for the latency table, on the MP4's time (sample 0 is second 0)."""
+    return [
+        {
+            "at": turn["mic_end"],
+            "clock": clock(turn["mic_end"]),
+            "answer_clock": clock(turn["ai_start"]),
+            "latency_ms": turn["latency_ms"],
+        }
+        for turn in summary.get("turns", [])
+    ]
+
+
+def segment_rows(segments: list[recording.Segment]) -> list[dict]:
+    """The recording as the browser uploaded it: one row per segment (a reload starts one)."""
+    rows = []
+    for seg in segments:
+        if seg.complete:
+            state = "Complete"
+        elif seg.declared_parts is not None:
+            missing = [n for n in range(seg.declared_parts) if n not in seg.parts]
+            state = "Parts missing: " + ", ".join(str(n) for n in missing)
+        else:
+            state = "Not completed: the page was reloaded or closed first"
+        rows.append(
+            {
+                "label": f"Segment {seg.segment + 1}",
+                "parts": len(seg.parts),
+                "size": filesizeformat(seg.bytes),
+                "state": state,
+            }
+        )
+    return rows
 
 
 def _seconds(value: float | None) -> str:

@@ -59,6 +59,7 @@ class _Reply:
     sent_ms: float = 0.0
     heard_ms: float | None = None  # set by truncate
     cancelled: bool = False
+    captioned: str = ""  # the words already sent as captions
 
 
 class LocalInterviewer(RealtimeProvider):
@@ -130,6 +131,9 @@ class LocalInterviewer(RealtimeProvider):
                 task.cancel()
         self._ears.close()
         await super().close()
+
+    async def settle(self, timeout: float) -> None:
+        await self._ears.wait_transcribed(timeout)
 
     # -- input -----------------------------------------------------------------
     async def append_audio(self, pcm: bytes) -> None:
@@ -335,6 +339,8 @@ class LocalInterviewer(RealtimeProvider):
                 delay = due - loop.time()
                 if delay > 0:
                     await asyncio.sleep(delay)
+                # The listener is about one lead behind what is sent: caption what they hear.
+                self._caption(reply, reply.sent_ms - t.lead_ms)
                 self.emit(
                     {
                         "type": "response.output_audio.delta",
@@ -377,6 +383,23 @@ class LocalInterviewer(RealtimeProvider):
         if kind == "closing" and status == "completed":
             loop = asyncio.get_running_loop()
             self._complete_task = loop.create_task(self._complete_when_transcribed())
+
+    def _caption(self, reply: _Reply, heard_ms: float) -> None:
+        """Reveal the reply's words in step with playback, as OpenAI's transcript deltas do."""
+        words = reply.speech.text_until(heard_ms)
+        if len(words) <= len(reply.captioned) or not words.startswith(reply.captioned):
+            return
+        delta, reply.captioned = words[len(reply.captioned) :], words
+        self.emit(
+            {
+                "type": "response.output_audio_transcript.delta",
+                "response_id": reply.response_id,
+                "item_id": reply.item_id,
+                "output_index": 0,
+                "content_index": 0,
+                "delta": delta,
+            }
+        )
 
     async def _complete_when_transcribed(self) -> None:
         """The interview ends only when the last answers' transcripts are out (or too late)."""

@@ -32,12 +32,13 @@ export function extensionFor(mimeType) {
 }
 
 export class VideoRecorder {
-  constructor(stream, { audioContext, clockZero = () => 0, timesliceMs = 1000 } = {}) {
+  constructor(stream, { audioContext, clockZero = () => 0, timesliceMs = 1000, onData = null } = {}) {
     if (typeof MediaRecorder === "undefined") throw new Error("This browser cannot record video (no MediaRecorder).");
     this.stream = stream;
     this.ctx = audioContext;
     this.clockZero = clockZero;
     this.timesliceMs = timesliceMs;
+    this.onData = onData; // each piece as it is produced (the progressive upload)
     this.mimeType = chooseMimeType((t) => MediaRecorder.isTypeSupported(t));
     this.parts = [];
     this.recorder = null;
@@ -50,7 +51,10 @@ export class VideoRecorder {
     if (this.mimeType) options.mimeType = this.mimeType;
     this.recorder = new MediaRecorder(this.stream, options);
     this.recorder.ondataavailable = (event) => {
-      if (event.data && event.data.size) this.parts.push(event.data);
+      if (event.data && event.data.size) {
+        this.parts.push(event.data);
+        if (this.onData) this.onData(event.data);
+      }
     };
     // The context time is read in the same synchronous step as start(): measured in Chromium
     // to sit within about ±25 ms of the file's first frame (onstart fires much later).

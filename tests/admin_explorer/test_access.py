@@ -45,7 +45,7 @@ def test_page_renders_for_staff_in_the_admin_look(staff_client):
     assert 'id="site-name"' in html  # the admin header from admin/base_site.html
     assert "admin_explorer/explorer.js" in html and 'type="module"' in html
     assert "vendor/flatpickr/flatpickr.min.js" in html
-    assert 'data-api-url="/api/admin/data"' in html
+    assert 'id="explorer-config"' in html and '"data": "/api/admin/data"' in html
     for status in ("pending", "in_progress", "submitted", "in_review", "approved", "rejected"):
         assert f'value="{status}"' in html
 
@@ -79,6 +79,13 @@ def test_schema_describes_both_endpoints_and_their_parameters(staff_client):
     assert "annotator_name" in sort_by["schema"]["enum"]
     export = schema["paths"]["/api/admin/data/export"]["get"]
     assert {"format", "tags", "sort_by"} <= {p["name"] for p in export["parameters"]}
+    counts = schema["paths"]["/api/admin/data/counts"]["get"]
+    assert {"facet", "project", "annotator", "tags", "search"} <= {
+        p["name"] for p in counts["parameters"]
+    }
+    views = schema["paths"]["/api/admin/views"]
+    assert set(views) >= {"get", "post"} and {"201", "400"} <= set(views["post"]["responses"])
+    assert {"204", "404"} <= set(schema["paths"]["/api/admin/views/{id}"]["delete"]["responses"])
 
 
 @pytest.mark.parametrize("model", ["tag", "dataset", "annotator", "annotationtask"])
@@ -90,3 +97,37 @@ def test_admin_change_lists_render(client, world, model):
     assert response.status_code == 200
     if model == "dataset":
         assert "audio, text" in response.content.decode()
+
+
+def test_the_page_config_names_the_data_span_and_each_column_once(staff_client, world):
+    import json
+    import re
+
+    html = staff_client.get("/admin/data-explorer").content.decode()
+    found = re.search(r'<script id="explorer-config" type="application/json">(.*?)</script>', html)
+    config = json.loads(found.group(1))
+    created = sorted(t.created_at for t in world.tasks)
+    assert config["span"] == {"oldest": created[0].isoformat(), "newest": created[-1].isoformat()}
+    keys = [c["key"] for c in config["columns"]]
+    assert len(keys) == len(set(keys))
+    assert config["urls"]["counts"] == "/api/admin/data/counts"
+    assert config["urls"]["task_admin"] == "/admin/admin_explorer/annotationtask/{id}/change/"
+
+
+def test_the_span_is_read_from_the_ends_of_the_index(db):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from admin_explorer.page import data_span
+
+    with CaptureQueriesContext(connection) as queries:
+        assert data_span() == {"oldest": None, "newest": None}
+    for query in queries.captured_queries:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"EXPLAIN {'QUERY PLAN ' if connection.vendor == 'sqlite' else ''}{query['sql']}"
+            )
+            plan = " ".join(str(row) for row in cursor.fetchall())
+        assert "task_created_idx" in plan, plan
+        if connection.vendor == "sqlite":  # a seek to the index's end, not a scan of it
+            assert "SEARCH" in plan and "SCAN" not in plan, plan

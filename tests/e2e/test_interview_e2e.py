@@ -87,9 +87,9 @@ AUDIO_LATENCY_JS = """async () => {
 
 
 TIMELINE_FITS_JS = """() => {
-  const svg = document.querySelector(".field-timeline_picture svg");
+  const svg = document.querySelector("#review-picture svg");
   if (!svg) return null;
-  const row = svg.closest(".form-row") || svg.parentElement;
+  const row = svg.closest(".review-section") || svg.parentElement;
   return svg.getBoundingClientRect().right <= row.getBoundingClientRect().right + 1;
 }"""
 
@@ -171,20 +171,20 @@ def run_interview(page, wire: WireLog, shots: Screens, mic, timings: dict) -> No
             )
             throttled = True
             timings["ending"] = now
-        if current == "uploading" and not upload_shot:
-            value = page.evaluate("document.getElementById('upload-progress').value")
-            if 5 <= value <= 90:
-                shots.take("03-upload-progress")
-                upload_shot = True
-                cdp.send(
-                    "Network.emulateNetworkConditions",
-                    {
-                        "offline": False,
-                        "latency": 0,
-                        "downloadThroughput": -1,
-                        "uploadThroughput": -1,
-                    },
-                )
+        # Most of the recording went up during the interview: what is shown here is the
+        # last part's progress, then the export's.
+        if current == "uploading" and not upload_shot and page.is_visible("#upload-progress"):
+            shots.take("03-upload-progress")
+            upload_shot = True
+            cdp.send(
+                "Network.emulateNetworkConditions",
+                {
+                    "offline": False,
+                    "latency": 0,
+                    "downloadThroughput": -1,
+                    "uploadThroughput": -1,
+                },
+            )
         if current in ("done", "upload_failed"):
             break
         # The interviewer ends the session itself after its goodbye. If it never does,
@@ -192,6 +192,7 @@ def run_interview(page, wire: WireLog, shots: Screens, mic, timings: dict) -> No
         session_clock = now - timings["start"]
         if current == "live" and session_clock > last_cue_end + 25 and not ended_by_test:
             page.click("#end")
+            page.click("#end-confirm")  # ending asks first
             ended_by_test = True
         if now > deadline:
             raise AssertionError(
@@ -221,13 +222,11 @@ def admin_screens(context, server, shots: Screens, interview_id: int, superuser)
     page.wait_for_load_state("networkidle")
     found["audio_players"] = page.locator("audio").count()
     found["video_players"] = page.locator("video").count()
-    found["timeline_pictures"] = page.locator(
-        ".field-timeline_picture svg, .field-timeline_picture img"
-    ).count()
+    found["timeline_pictures"] = page.locator("#review-picture svg").count()
     # The picture must be seen whole: not wider than the row that holds it (which clips).
     found["timeline_fits"] = page.evaluate(TIMELINE_FITS_JS)
     shots.take("05-admin-interview", page=page)
-    timeline = page.locator(".field-timeline_picture")
+    timeline = page.locator("#review-picture")
     if timeline.count():
         path = shots.folder / "05b-admin-timeline.png"
         timeline.first.screenshot(path=str(path))
@@ -315,7 +314,9 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
         "response",
         lambda r: (
             timings.setdefault("uploaded", time.monotonic())
-            if "/api/interviews/upload/video" in r.url and r.status < 300
+            if "/recording/" in r.url
+            and r.url.split("?")[0].endswith("/complete")
+            and r.status < 300
             else None
         ),
     )

@@ -271,3 +271,30 @@ def test_export_of_a_silent_candidate_uses_recording_started(tmp_path, interview
     expected = tone(700, 0.3, amplitude=5000)
     assert np.array_equal(ai[at : at + len(expected)], expected)
     assert not ai[:at].any()
+
+
+def _claim_duration(path, seconds):
+    """Rewrite the WebM header's Duration (EBML 0x4489, in ms) to claim ``seconds``."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = data.find(b"\x44\x89")
+    assert at > 0, "no Duration element"
+    size = data[at + 2] & 0x7F
+    data[at + 3 : at + 3 + size] = struct.pack(">d" if size == 8 else ">f", seconds * 1000.0)
+    path.write_bytes(bytes(data))
+
+
+def test_a_header_claiming_two_hours_does_not_make_two_hours_of_wav(tmp_path, interview, settings):
+    """A small WebM whose header says 7200 s: the WAVs follow the audio the server accepted."""
+    settings.MIX_WAIT_SECONDS = 0
+    video, _ = build_case(tmp_path, interview.pk, codec="vp8")
+    _claim_duration(video, 7200)
+    assert ffmpeg.probe(video).duration == pytest.approx(7200, abs=1)
+    _upload(interview, video)
+    assert run_export(interview.pk) == MediaExport.Status.DONE
+    interview.refresh_from_db()
+    for name in ("mic", "ai", "mixed"):
+        wav = settings.MEDIA_ROOT / interview.audio_paths[name]
+        seconds = len(read_wav(wav)) / SR
+        assert seconds <= settings.CLIENT_CLOCK_SLACK_SECONDS + 10, f"{name}: {seconds:.0f} s"

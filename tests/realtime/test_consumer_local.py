@@ -37,6 +37,17 @@ async def test_greeting_questions_answers_and_goodbye(make_interview, mixing_req
     greeting = await browser.expect("transcript", role="interviewer")
     assert greeting["text"].startswith("Hello Ada") and QUESTIONS[0] in greeting["text"]
     assert greeting["final"] is True
+    # The offline interviewer reveals its words in step with playback, as caption deltas
+    # that arrive before the final line and add up to (a prefix of) its text.
+    final_at = browser.messages.index(greeting)
+    captions = [
+        m
+        for m in browser.messages[:final_at]
+        if m.get("event") == "caption" and m.get("role") == "interviewer"
+    ]
+    assert len(captions) > 3, "the greeting should arrive word by word"
+    spoken = "".join(m["delta"] for m in captions)
+    assert greeting["text"].startswith(spoken.strip()) and len(spoken) > len(greeting["text"]) / 2
     await browser.wait_ai_quiet()
     assert browser.tts and [m["seq"] for m in browser.tts] == list(range(len(browser.tts)))
     assert all(len(base64.b64decode(m["audio_b64"])) == 4800 for m in browser.tts[:-1])
@@ -44,6 +55,7 @@ async def test_greeting_questions_answers_and_goodbye(make_interview, mixing_req
     await answer(browser)
     candidate = await browser.expect("transcript", role="candidate")
     assert candidate["text"] == "[not transcribed]"  # speech-to-text is off in these tests
+    assert candidate["flag"] == "not_transcribed"  # the page shows its own words for it
     second = await browser.expect("transcript", role="interviewer")
     assert QUESTIONS[1] in second["text"]
     await browser.wait_ai_quiet()

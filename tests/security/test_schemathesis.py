@@ -100,7 +100,7 @@ def run(server, workdir: Path, *, media_path: str | None = None, only: str = "")
 
 def test_every_operation_holds_to_its_description(server, tmp_path):
     output = run(server, tmp_path)
-    assert "Selected: 5/5" in output
+    assert re.search(r"Selected: (\d+)/\1\b", output)  # every described operation
 
 
 def test_media_with_real_files_and_ranges(server, tmp_path):
@@ -108,4 +108,4 @@ def test_media_with_real_files_and_ranges(server, tmp_path):
     token and with generated Range headers (200, 206, 416, 404)."""
     media_path = f"uploads/audio/{server.interview_id}_mic.wav"
     output = run(server, tmp_path, media_path=media_path, only="^/media/")
-    assert "Selected: 1/5" in output
+    assert re.search(r"Selected: 1/\d+\b", output)

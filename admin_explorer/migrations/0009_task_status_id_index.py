@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-    dependencies = [("admin_explorer", "0007_task_rating_desc_index")]
+    dependencies = [("admin_explorer", "0008_task_rating_desc_index")]
 
     operations = [
         migrations.RemoveIndex(model_name="annotationtask", name="task_status_idx"),

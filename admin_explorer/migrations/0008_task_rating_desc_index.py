@@ -25,6 +25,6 @@ def drop_index(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("admin_explorer", "0006_task_tally")]
+    dependencies = [("admin_explorer", "0007_savedview")]
 
     operations = [migrations.RunPython(create_index, drop_index)]

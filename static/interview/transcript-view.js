@@ -1,0 +1,48 @@
+// The live transcript list: one element per line, updated in place as partials become final.
+
+import { TranscriptLog } from "./transcript.js";
+
+const ROLE_LABEL = { interviewer: "Interviewer", candidate: "You" };
+
+export class TranscriptView {
+  /** `missingWords` {text, flags}: what a line says when its flag says its words are missing. */
+  constructor(list, { missingWords = { text: "", flags: [] } } = {}) {
+    this.list = list;
+    this.missingWords = missingWords;
+    this.log = new TranscriptLog();
+    this.nodes = new Map(); // entry id → <li>, while the entry is still open
+  }
+
+  /** Apply a `transcript` message and show it. */
+  render(msg) {
+    // A line flagged as missing its words never shows the staff's marker text.
+    const missing = msg.flag && this.missingWords.flags.includes(msg.flag);
+    this._show(this.log.apply(missing ? { ...msg, text: this.missingWords.text } : msg));
+  }
+
+  /** Show a caption delta {role, delta} as it arrives (the line stays open until final). */
+  caption(msg) {
+    this._show(this.log.appendDelta(msg));
+  }
+
+  _show(applied) {
+    if (!applied) return;
+    const { entry, created } = applied;
+    let li = this.nodes.get(entry.id);
+    if (created || !li) {
+      li = document.createElement("li");
+      const role = document.createElement("span");
+      role.className = "role";
+      role.textContent = ROLE_LABEL[entry.role];
+      const text = document.createElement("span");
+      text.className = "text";
+      li.append(role, text);
+      this.list.append(li);
+      this.nodes.set(entry.id, li);
+    }
+    li.className = `${entry.role}${entry.final ? "" : " partial"}`;
+    li.querySelector(".text").textContent = entry.text;
+    if (entry.final) this.nodes.delete(entry.id);
+    this.list.scrollTop = this.list.scrollHeight;
+  }
+}
