@@ -202,7 +202,7 @@ def order_tasks(qs: QuerySet, sort_by: str = DEFAULT_SORT, sort_dir: str = DEFAU
     Blank values (an unrated task) come last in both directions: whoever sorts by rating
     wants rated tasks first, best or worst. SQLite serves both from the one ``(column, id)``
     index (it reads the nulls in a second pass); PostgreSQL has a descending index for the
-    descending order (migration 0007).
+    descending order (migration 0008).
     """
     path = SORT_FIELDS[sort_by]
     if sort_dir == "asc":
