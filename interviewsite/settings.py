@@ -146,7 +146,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # (CONN_MAX_AGE) would leak; psycopg's pool reuses connections safely instead.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 1),
-        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+        # Small per process: processes x max_size must stay under PostgreSQL's
+        # max_connections (or PgBouncer's pool) when many daphne processes run.
+        "max_size": env_int("DB_POOL_MAX_SIZE", 4),
         "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
     }
 
@@ -286,6 +288,10 @@ LATENCY_LOGS = env_bool("LATENCY_LOGS", False)
 MAX_VIDEO_UPLOAD_BYTES = env_int("MAX_VIDEO_UPLOAD_BYTES", 2 * 1024**3)
 MIX_WAIT_SECONDS = env_float("MIX_WAIT_SECONDS", 10.0)
 SPOOL_FLUSH_SECONDS = env_float("SPOOL_FLUSH_SECONDS", 1.0)
+# How often a live session's new spool bytes are shipped to the media storage.
+SPOOL_SHIP_SECONDS = env_float("SPOOL_SHIP_SECONDS", 10.0)
+# prune_spools removes an exported interview's spool after this many days.
+SPOOL_RETENTION_DAYS = env_float("SPOOL_RETENTION_DAYS", 7.0)
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "").strip() or None
 
 # The offline interviewer's ears: speech-to-text and turn detection (see realtime/transcription).

@@ -27,7 +27,8 @@ from .mixing import mix_to_files
 from .models import MediaExport
 from .muxing import mux
 from .picture import summarize
-from .spool import SAMPLE_RATE, SessionSpool, find_session, latest_session
+from .spool import SAMPLE_RATE, SessionSpool
+from .stored_spool import coverage_problems, find_session, latest_session
 from .timeline import build_timeline
 
 logger = logging.getLogger("media_export")
@@ -292,9 +293,13 @@ def run_export(
     task_id: str = "",
     wait_seconds: float | None = None,
     require_session_end: bool = True,
+    require_all_audio: bool = True,
     progress: Progress = _quiet,
 ) -> str:
-    """Mix (if needed) → align → WAVs on the video's timeline → MP4. Returns the final status."""
+    """Mix (if needed) → align → WAVs on the video's timeline → MP4. Returns the final status.
+
+    ``require_all_audio``: fail when chunks are missing (an operator's remix turns it off).
+    """
     with transaction.atomic():
         export = get_export(interview_id, lock=True)
         _save(
@@ -307,7 +312,9 @@ def run_export(
             task_id=task_id or export.task_id,
         )
     try:
-        return _export(interview_id, export, wait_seconds, require_session_end, progress)
+        return _export(
+            interview_id, export, wait_seconds, require_session_end, require_all_audio, progress
+        )
     except Exception as exc:
         message = str(exc) or exc.__class__.__name__
         logger.error("Export failed for interview %s: %s", interview_id, message)
@@ -343,14 +350,16 @@ def _park_waiting_for_audio(interview_id: int, waited: float) -> bool:
     return True
 
 
-def _export(interview_id, export, wait_seconds, require_session_end, progress) -> str:
+def _export(interview_id, export, wait_seconds, require_session_end, require_all, progress) -> str:
     if not storage.exists(export.video_upload):
         raise ExportError("no uploaded video for this interview")
     with storage.local_copy(export.video_upload) as video:
-        return _export_video(interview_id, video, wait_seconds, require_session_end, progress)
+        return _export_video(
+            interview_id, video, wait_seconds, require_session_end, require_all, progress
+        )
 
 
-def _export_video(interview_id, video, wait_seconds, require_session_end, progress) -> str:
+def _export_video(interview_id, video, wait_seconds, require_session_end, require_all, progress):
     wait = settings.MIX_WAIT_SECONDS if wait_seconds is None else wait_seconds
     session = wait_for_audio(interview_id, wait, progress)
     if session is None and require_session_end and _park_waiting_for_audio(interview_id, wait):
@@ -358,6 +367,12 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, progre
     audio_state = get_export(interview_id)
     if session is None:
         session = select_session(interview_id, audio_state)
+    if session is not None and require_all:
+        problems = coverage_problems(session)
+        if problems:
+            raise ExportError(
+                "; ".join(problems) + " (`manage.py remix_interview` mixes what there is)"
+            )
 
     progress("Probing the upload")
     info = ffmpeg.probe(video)

@@ -22,8 +22,10 @@ import contextlib
 import json
 import os
 import re
+import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,6 +51,30 @@ def session_dir_name(session_id: str) -> str:
     return cleaned or "session"
 
 
+def writer_id(directory: Path) -> str:
+    """The id of the node-local spool in ``directory`` (made on first use).
+
+    A session that moves between nodes has one spool per node; shipped segments are
+    named by this id so the pieces of one session never collide.
+    """
+    path = Path(directory) / "writer"
+    with contextlib.suppress(FileNotFoundError):
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    new = uuid.uuid4().hex
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".writer.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(new)
+    try:
+        os.link(tmp, path)  # never replaces an id another opener wrote first
+    except FileExistsError:
+        new = path.read_text().strip() or new
+    finally:
+        os.unlink(tmp)
+    return new
+
+
 class SpoolWriter:
     """Append-only writer for one (interview, session) spool.
 
@@ -66,14 +92,18 @@ class SpoolWriter:
     """
 
     def __init__(self, interview_id: int, session_id: str, flush_seconds: float | None = None):
+        self.interview_id = int(interview_id)
+        self.session_id = session_id
         self.directory = interview_spool_dir(interview_id) / session_dir_name(session_id)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.writer_id = writer_id(self.directory)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         self._mic_fd = os.open(self.directory / "mic.pcm", flags, 0o640)
         self._ai_fd = os.open(self.directory / "ai.pcm", flags, 0o640)
         self._index_fd = os.open(self.directory / "index.jsonl", flags, 0o640)
         self._mic_size = os.fstat(self._mic_fd).st_size
         self._ai_size = os.fstat(self._ai_fd).st_size
+        self._index_size = os.fstat(self._index_fd).st_size
         self._flush_seconds = (
             settings.SPOOL_FLUSH_SECONDS if flush_seconds is None else flush_seconds
         )
@@ -139,10 +169,18 @@ class SpoolWriter:
     def _record(self, record: dict) -> None:
         self._check_open()
         line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
-        os.write(self._index_fd, line.encode())
+        data = line.encode()
+        os.write(self._index_fd, data)
+        self._index_size += len(data)
         self._dirty = True
         if time.monotonic() - self._last_sync >= self._flush_seconds:
             self.sync()
+
+    def position(self) -> tuple[int, int, int]:
+        """Bytes written so far: (index, mic, ai). The index is read first, so every
+        index line it covers points at PCM the other two cover (PCM is written first)."""
+        index = self._index_size
+        return index, self._mic_size, self._ai_size
 
     def sync(self) -> None:
         """Force written data to stable storage (the periodic flush)."""

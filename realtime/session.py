@@ -22,11 +22,14 @@ import time
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from interviews.models import Interview
 from media_export import services as media_services
-from media_export.spool import SpoolWriter, interview_spool_dir, read_session, session_dir_name
+from media_export.shipping import SpoolShipper
+from media_export.spool import SpoolWriter
+from media_export.stored_spool import find_session, has_stored_session
 
 from . import services
 from .audio_buffer import AudioBuffer, UnknownSeq
@@ -69,6 +72,7 @@ class LiveSession:
         self._expiry_task: asyncio.Task | None = None
         self._finish_task: asyncio.Task | None = None
         self._flush_task: asyncio.Task | None = None
+        self.shipper: SpoolShipper | None = None
         self._spool_lock = asyncio.Lock()
         self._dropped_mid_reply = False
 
@@ -76,17 +80,20 @@ class LiveSession:
     async def open(self) -> None:
         """Take over the interview from any other session, then start the provider."""
         await self.takeover.announce()
-        directory = interview_spool_dir(self.interview_id) / session_dir_name(self.session_id)
         restore = None
-        if (directory / "index.jsonl").exists():
-            # This session_id has a spool but this process does not hold it: another
-            # process may still be writing to it. Give its owner a moment to release it
-            # (it answers the announcement), so two writers never append at once.
+        if await database_sync_to_async(has_stored_session)(self.interview_id, self.session_id):
+            # This session_id was spooled (here or on another node) but this process does
+            # not hold it: another process may still be writing to it. Give its owner a
+            # moment to release it (it ships its spool, then answers the announcement), so
+            # two writers never append at once and the resume position is exact.
             await self.takeover.wait_released()
-            restore = await asyncio.to_thread(read_session, directory)
+            restore = await database_sync_to_async(find_session, thread_sensitive=False)(
+                self.interview_id, self.session_id, strict=False
+            )
         # fsync never runs on the event loop: the writer only appends (page cache), and
         # the flusher below syncs every SPOOL_FLUSH_SECONDS in a worker thread.
         spool = await asyncio.to_thread(SpoolWriter, self.interview_id, self.session_id, math.inf)
+        self.shipper = await database_sync_to_async(SpoolShipper)(spool)
         self.buffer = AudioBuffer(spool, restore=restore)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_spool())
         try:
@@ -101,12 +108,26 @@ class LiveSession:
         self.state = SessionState.LIVE
 
     async def _flush_spool(self) -> None:
+        """fsync every SPOOL_FLUSH_SECONDS, ship to storage every SPOOL_SHIP_SECONDS."""
+        shipped = time.monotonic()
         while True:
-            await asyncio.sleep(settings.SPOOL_FLUSH_SECONDS)
+            await asyncio.sleep(min(settings.SPOOL_FLUSH_SECONDS, settings.SPOOL_SHIP_SECONDS))
             async with self._spool_lock:
                 if self.buffer.spool.closed:
                     return
                 await asyncio.to_thread(self.buffer.spool.sync)
+            if time.monotonic() - shipped >= settings.SPOOL_SHIP_SECONDS:
+                shipped = time.monotonic()
+                await self.ship()
+
+    async def ship(self) -> None:
+        """Send what is new in the local spool to the media storage (never raises)."""
+        if self.shipper is None:
+            return
+        try:
+            await database_sync_to_async(self.shipper.ship, thread_sensitive=False)()
+        except Exception:
+            logger.exception("Session %s: shipping the spool failed", self.session_id)
 
     async def _start_provider(self) -> None:
         history = await services.load_history(self.interview_id)
@@ -180,6 +201,7 @@ class LiveSession:
             # The reply was still playing: stop it and keep the model's context to what was heard.
             self._dropped_mid_reply = True
             asyncio.get_running_loop().create_task(self._cut_reply_at(now_t))
+        asyncio.get_running_loop().create_task(self.ship())  # it may resume on another node
         window = settings.SESSION_RESUME_SECONDS
         logger.info(
             "Session %s of interview %s detached; resumable for %ss",
@@ -206,6 +228,8 @@ class LiveSession:
 
     # -- client messages -------------------------------------------------------
     async def on_mic(self, seq: int, timestamp: float, pcm: bytes) -> None:
+        if self.state.finished:
+            return  # ending or handed off: the spool is closing, nothing more is kept
         now = time.monotonic()
         if not self.buffer.add_mic_chunk(seq, timestamp, pcm):
             return  # duplicate (e.g. resent after a reconnect): already stored and forwarded
@@ -216,6 +240,8 @@ class LiveSession:
             await self.provider.append_audio(pcm)
 
     async def on_ai_played(self, seq: int, timestamp: float) -> None:
+        if self.state.finished:
+            return
         try:
             fresh = self.buffer.update_ai_timestamp(seq, timestamp)
         except UnknownSeq:
@@ -230,6 +256,8 @@ class LiveSession:
             await services.save_latency(self.interview_id, self.latency.summary())
 
     async def on_interrupted(self, seq: int, played_ms: float) -> None:
+        if self.state.finished:
+            return
         try:
             cut = self.buffer.truncate_ai(seq, played_ms)
         except UnknownSeq:
@@ -242,6 +270,8 @@ class LiveSession:
             await self.provider.truncate(cut.item_id, cut.audio_end_ms)
 
     def on_recording_started(self, timestamp: float) -> None:
+        if self.state.finished:
+            return
         self.buffer.recording_started(timestamp)
 
     # -- provider events -------------------------------------------------------
@@ -330,6 +360,7 @@ class LiveSession:
         if self.buffer is not None:
             async with self._spool_lock:  # never close under a sync running in a thread
                 await asyncio.to_thread(self.buffer.close, ended)
+            await self.ship()  # the last of it, before another node may read it
         await self.takeover.leave()
 
     # -- output ----------------------------------------------------------------
