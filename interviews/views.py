@@ -6,6 +6,8 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from realtime.protocol import ROUTING_PARAM
+
 from .invitations import InvalidInvitation, interview_for_token
 
 
@@ -38,6 +40,7 @@ def _candidate_page(request: HttpRequest, token: str) -> HttpResponse:
             "interviewId": interview.pk,
             "token": token,
             "wsPath": "/ws/session",
+            "wsRoutingParam": ROUTING_PARAM,
             "uploadUrl": "/api/interviews/upload/video",
             "sampleRate": 24000,
             "chunkMs": 100,

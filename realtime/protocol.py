@@ -19,6 +19,9 @@ from media_export.spool import SAMPLE_RATE
 
 MAX_FRAME_BYTES = 64 * 1024
 CHUNK_MS = 100
+#: Query parameter of the websocket URL carrying the session id, so a load balancer can
+#: route every connection of one session to the same node (the server itself ignores it).
+ROUTING_PARAM = "session"
 MAX_CHUNK_BYTES = SAMPLE_RATE * 2  # one second of 24 kHz PCM16
 
 _SESSION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")

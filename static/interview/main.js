@@ -222,6 +222,7 @@ async function startInterview() {
   const client = new SessionClient({
     url: websocketUrl(config.wsPath, window.location),
     sessionId: state.sessionId,
+    routingParam: config.wsRoutingParam,
     interviewId: config.interviewId,
     token: config.token,
   });
