@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import socket
 import uuid
 from collections.abc import Iterator
@@ -23,6 +24,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def moto_endpoint() -> Iterator[str]:
     """A moto S3 server on a random loopback port; yields its URL."""
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
