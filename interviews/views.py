@@ -1,14 +1,12 @@
 """Candidate-facing pages."""
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from realtime.protocol import ROUTING_PARAM
-
 from .invitations import InvalidInvitation, interview_for_token
+from .page_config import candidate_page_config
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
@@ -36,16 +34,6 @@ def _candidate_page(request: HttpRequest, token: str) -> HttpResponse:
         "candidate": interview.candidate,
         "token": token,
         "questions_count": len(interview.job.questions or []),
-        "client_config": {
-            "interviewId": interview.pk,
-            "token": token,
-            "wsPath": "/ws/session",
-            "wsRoutingParam": ROUTING_PARAM,
-            "uploadUrl": "/api/interviews/upload/video",
-            "sampleRate": 24000,
-            "chunkMs": 100,
-            "status": interview.status,
-            "debug": settings.DEBUG,
-        },
+        "client_config": candidate_page_config(interview, token),
     }
     return render(request, "interviews/candidate.html", context)

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 # PCM is spooled exactly as it arrives, so the wire format is the spool's.
 from media_export.spool import SAMPLE_RATE
 
+#: Where the session websocket is served (routing mounts it; the candidate page gets it in its config).
+SESSION_PATH = "/ws/session"
+
 MAX_FRAME_BYTES = 64 * 1024
 CHUNK_MS = 100
 #: Query parameter of the websocket URL carrying the session id, so a load balancer can
@@ -32,6 +35,8 @@ CLOSE_SUPERSEDED = 4000
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FINISHED = 4409
 CLOSE_PROVIDER_UNAVAILABLE = 4503
+#: After these a reconnect cannot help, so the browser stops trying (4503 is worth a retry).
+FINAL_CLOSE_CODES = (CLOSE_NORMAL, CLOSE_SUPERSEDED, CLOSE_UNAUTHORIZED, CLOSE_FINISHED)
 
 
 class ProtocolError(Exception):

@@ -1,7 +1,8 @@
 from django.urls import path
 
 from .consumers import SessionConsumer
+from .protocol import SESSION_PATH
 
 websocket_urlpatterns: list = [
-    path("ws/session", SessionConsumer.as_asgi()),
+    path(SESSION_PATH.lstrip("/"), SessionConsumer.as_asgi()),
 ]

@@ -7,7 +7,7 @@ import { bytesToBase64, meterValue } from "./pcm.js";
  * then we fall back to the default rate and the worklet's own low-pass resampler.
  * `forceRate` (tests only) picks the context rate explicitly to exercise that fallback.
  */
-export function createInterviewContext(stream, { sampleRate = 24000, forceRate = null } = {}) {
+export function createInterviewContext(stream, { sampleRate, forceRate = null }) {
   const attempts = forceRate ? [{ sampleRate: forceRate }] : [{ sampleRate }, {}];
   let lastError = null;
   for (const opts of attempts) {
@@ -27,10 +27,10 @@ export function createInterviewContext(stream, { sampleRate = 24000, forceRate =
 /**
  * Runs the capture worklet. Levels flow all the time (device check meter); chunks only
  * between start() and stop(). Chunk timestamps are converted to the interview clock with
- * `clockZero()` (see main.js) before they reach `onChunk`.
+ * `clockZero()` (see live-session.js) before they reach `onChunk`.
  */
 export class AudioCapture {
-  constructor(ctx, source, { targetRate = 24000, chunkMs = 100, clockZero = () => 0, onChunk, onLevel } = {}) {
+  constructor(ctx, source, { targetRate, chunkMs, clockZero = () => 0, onChunk, onLevel }) {
     this.ctx = ctx;
     this.source = source;
     this.targetRate = targetRate;

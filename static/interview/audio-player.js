@@ -30,7 +30,7 @@ export class AudioPlayer {
    * @param opts.clockZero () => context time of the interview's zero
    * @param opts.onScheduled (seq, startOnInterviewClock, duration) after each chunk is queued
    */
-  constructor(ctx, { sampleRate = 24000, lookahead = 0.06, clockZero = () => 0, onScheduled } = {}) {
+  constructor(ctx, { sampleRate, lookahead = 0.06, clockZero = () => 0, onScheduled } = {}) {
     this.ctx = ctx;
     this.sampleRate = sampleRate;
     this.lookahead = lookahead;

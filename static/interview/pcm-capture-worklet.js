@@ -2,7 +2,7 @@
 //
 // Timestamps come from counting emitted samples from an anchor, never from counting chunks:
 // the anchor is the context time (currentFrame / sampleRate) of the first non-empty render
-// block after "start", and a chunk's time is anchor + (index of its first sample) / 24000.
+// block after "start", and a chunk's time is anchor + (index of its first sample) / targetRate.
 // The first blocks of a fresh source can be empty; if the input ever stops and resumes (a gap
 // in the block times), the partial chunk is flushed and the count re-anchors, so a gap stays
 // a gap on the timeline instead of shifting everything after it.
@@ -15,8 +15,9 @@ class PcmCaptureProcessor extends AudioWorkletProcessor {
   constructor(options) {
     super();
     const opts = (options && options.processorOptions) || {};
-    this.targetRate = opts.targetRate || 24000;
-    this.chunker = new Chunker(Math.round((this.targetRate * (opts.chunkMs || 100)) / 1000));
+    // The rate and chunk length come from the server's page config, through AudioCapture.
+    this.targetRate = opts.targetRate;
+    this.chunker = new Chunker(Math.round((this.targetRate * opts.chunkMs) / 1000));
     // sampleRate is the context's rate (a worklet global). Only resample when it differs.
     this.resampler = sampleRate === this.targetRate ? null : new Resampler(sampleRate, this.targetRate);
     this.capturing = false;

@@ -7,9 +7,6 @@ export function backoffDelay(attempt, { baseMs = 500, maxMs = 8000, random = Mat
   return Math.round(raw * (0.8 + 0.4 * random()));
 }
 
-/** Close codes after which reconnecting cannot help (4000: another tab took the session over). */
-export const FINAL_CLOSE_CODES = new Set([1000, 4000, 4400, 4401, 4403, 4404, 4409]);
-
 /**
  * Mic chunks kept until the server confirms it has them. The only confirmation the protocol
  * has is `resume_from_seq` in session_ready, so sent chunks stay here (bounded) in case the
@@ -69,10 +66,14 @@ export function withQuery(url, name, value) {
  * One interview session over a websocket that may drop and come back.
  * Events (EventTarget, detail = the message): "message" for every server message, plus
  * "status" {state, attempt, maxAttempts, delayMs} and "failed" {reason}.
+ * `finalCloseCodes` (from the server's page config) are the close codes after which a
+ * reconnect cannot help.
  */
 export class SessionClient extends EventTarget {
-  constructor({ url, sessionId, routingParam, interviewId, token, maxAttempts = 6, WebSocketImpl = WebSocket } = {}) {
+  constructor({ url, sessionId, routingParam, interviewId, token, finalCloseCodes, maxAttempts = 6, WebSocketImpl = WebSocket } = {}) {
     super();
+    if (!finalCloseCodes) throw new Error("SessionClient needs the server's final close codes.");
+    this.finalCloseCodes = new Set(finalCloseCodes);
     // The session id rides in the URL too, for sticky routing by a load balancer.
     this.url = routingParam ? withQuery(url, routingParam, sessionId) : url;
     this.sessionId = sessionId;
@@ -151,7 +152,7 @@ export class SessionClient extends EventTarget {
       this._status("closed", { code: event.code });
       return;
     }
-    if (FINAL_CLOSE_CODES.has(event.code)) {
+    if (this.finalCloseCodes.has(event.code)) {
       this.closedForGood = true;
       this._status("closed", { code: event.code });
       this.dispatchEvent(new CustomEvent("failed", { detail: { reason: "refused", code: event.code } }));
@@ -198,7 +199,7 @@ export class SessionClient extends EventTarget {
   }
 
   /** Ask the server to end the session; resolves on session_ended, close or timeout. */
-  end(timeoutMs = 4000) {
+  end(timeoutMs = 4_000) {
     return new Promise((resolve) => {
       const finish = () => {
         clearTimeout(timer);

@@ -49,7 +49,7 @@ def test_candidate_page_renders_own_interview(client, interview):
     assert "interview/main.js" in body
     assert other.candidate.name not in body and other.job.title not in body
     # The page learns the websocket's routing parameter from the server, not a literal.
-    assert response.context["client_config"]["wsRoutingParam"] == ROUTING_PARAM == "session"
+    assert response.context["client_config"]["urls"]["sessionRoutingParam"] == ROUTING_PARAM
 
 
 def test_tampered_token_is_404(client, interview):

@@ -77,6 +77,9 @@ class FakeSocket {
   }
 }
 
+// The page gets these from realtime/protocol.py (FINAL_CLOSE_CODES) through its config.
+const FINAL_CLOSE_CODES = [1000, 4000, 4401, 4409];
+
 function newClient(extra = {}) {
   FakeSocket.all = [];
   return new SessionClient({
@@ -84,6 +87,7 @@ function newClient(extra = {}) {
     sessionId: "s-1",
     interviewId: 7,
     token: "tok",
+    finalCloseCodes: FINAL_CLOSE_CODES,
     WebSocketImpl: FakeSocket,
     ...extra,
   });
