@@ -6,6 +6,7 @@ Layout, one folder per interview and browser session::
         mic.pcm       raw 24 kHz mono PCM16 of every accepted mic chunk, appended
         ai.pcm        the same for AI audio deltas
         index.jsonl   one JSON record per line (see ``SpoolWriter``)
+        writer        this node's id for the folder (names its shipped segments)
 
 PCM bytes are written before the index line that points at them, with plain
 ``os.write`` calls, so everything the writer returned from survives a SIGKILL of
@@ -405,20 +406,3 @@ def session_dirs(interview_id: int) -> list[Path]:
         return []
     dirs = [d for d in root.iterdir() if d.is_dir() and (d / "index.jsonl").exists()]
     return sorted(dirs, key=lambda d: (first_wall_time(d), d.name))
-
-
-def find_session(interview_id: int, session_id: str) -> SessionSpool | None:
-    """The spool of one named session, or ``None`` when it has none."""
-    directory = interview_spool_dir(interview_id) / session_dir_name(session_id)
-    if not (directory / "index.jsonl").exists():
-        return None
-    return read_session(directory)
-
-
-def latest_session(interview_id: int) -> SessionSpool | None:
-    """The session whose recording is the one uploaded: the most recent one with audio."""
-    for directory in reversed(session_dirs(interview_id)):
-        spool = read_session(directory)
-        if spool.mic or spool.ai:
-            return spool
-    return None
