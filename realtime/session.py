@@ -27,6 +27,7 @@ from django.conf import settings
 
 from interviews.models import Interview
 from media_export import services as media_services
+from media_export import storage
 from media_export.shipping import SpoolShipper
 from media_export.spool import SpoolWriter
 from media_export.stored_spool import find_session, has_stored_session
@@ -73,6 +74,7 @@ class LiveSession:
         self._finish_task: asyncio.Task | None = None
         self._flush_task: asyncio.Task | None = None
         self.shipper: SpoolShipper | None = None
+        self._ship_task: asyncio.Task | None = None
         self._spool_lock = asyncio.Lock()
         self._dropped_mid_reply = False
 
@@ -82,10 +84,8 @@ class LiveSession:
         await self.takeover.announce()
         restore = None
         if await database_sync_to_async(has_stored_session)(self.interview_id, self.session_id):
-            # This session_id was spooled (here or on another node) but this process does
-            # not hold it: another process may still be writing to it. Give its owner a
-            # moment to release it (it ships its spool, then answers the announcement), so
-            # two writers never append at once and the resume position is exact.
+            # Spooled here or elsewhere, not held by this process: its owner may still write.
+            # It ships its spool, then answers the announcement: one writer, an exact resume.
             await self.takeover.wait_released()
             restore = await database_sync_to_async(find_session, thread_sensitive=False)(
                 self.interview_id, self.session_id, strict=False
@@ -93,7 +93,8 @@ class LiveSession:
         # fsync never runs on the event loop: the writer only appends (page cache), and
         # the flusher below syncs every SPOOL_FLUSH_SECONDS in a worker thread.
         spool = await asyncio.to_thread(SpoolWriter, self.interview_id, self.session_id, math.inf)
-        self.shipper = await database_sync_to_async(SpoolShipper)(spool)
+        if not storage.is_local():  # a local media storage already holds the spool folder
+            self.shipper = await database_sync_to_async(SpoolShipper)(spool)
         self.buffer = AudioBuffer(spool, restore=restore)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_spool())
         try:
@@ -201,7 +202,7 @@ class LiveSession:
             # The reply was still playing: stop it and keep the model's context to what was heard.
             self._dropped_mid_reply = True
             asyncio.get_running_loop().create_task(self._cut_reply_at(now_t))
-        asyncio.get_running_loop().create_task(self.ship())  # it may resume on another node
+        self._ship_task = asyncio.get_running_loop().create_task(self.ship())  # may move nodes
         window = settings.SESSION_RESUME_SECONDS
         logger.info(
             "Session %s of interview %s detached; resumable for %ss",

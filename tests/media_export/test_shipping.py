@@ -19,7 +19,22 @@ from media_export.spool import SpoolWriter
 from media_export.stored_spool import IncompleteSpool, find_session
 from realtime.audio_buffer import AudioBuffer
 
+from . import objectstore
+
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    with objectstore.moto_endpoint() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def bucket(endpoint, settings):
+    name = objectstore.new_bucket(endpoint)
+    objectstore.apply_settings(settings, endpoint, name)
+    return name
 
 
 @pytest.fixture
@@ -30,7 +45,7 @@ def interview(db):
 
 
 def on_node(settings, tmp_path, name):
-    """Switch this process to another node's local disk (the media storage stays shared)."""
+    """Switch this process to another node's local disk (the bucket stays shared)."""
     settings.SPOOL_DIR = tmp_path / name / "spool"
 
 
