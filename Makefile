@@ -9,7 +9,7 @@ PORT ?= 8000
 TEST_SECRET := test-only-secret-key-not-for-production
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 
-.PHONY: run test test-postgres test-js lint format bench e2e venv deps dev-deps migrate demo worker clean
+.PHONY: run test test-postgres test-js lint format bench bench-explorer-10m e2e venv deps dev-deps migrate demo worker clean
 
 $(VENV)/bin/activate:
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
@@ -79,6 +79,13 @@ bench: dev-deps
 	  case $$script in bench/_*) continue;; esac; \
 	  echo "== $$script"; SECRET_KEY=$(TEST_SECRET) $(PY) $$script || exit 1; \
 	done
+
+# Ten million tasks; PostgreSQL always, SQLite too unless EXPLORER_10M_SQLITE=0.
+# PostgreSQL from BENCH_POSTGRES_URL (database explorer_bench10m, dropped afterwards).
+EXPLORER_10M_SQLITE ?= 1
+bench-explorer-10m: dev-deps
+	SECRET_KEY=$(TEST_SECRET) $(PY) bench/explorer.py --tasks 10000000 --postgres-db explorer_bench10m \
+	  $(if $(filter 0,$(EXPLORER_10M_SQLITE)),--skip-sqlite,)
 
 clean:
 	rm -rf var/e2e var/staticfiles

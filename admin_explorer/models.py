@@ -22,6 +22,26 @@ class Tag(models.Model):
         return self.name
 
 
+class SavedView(models.Model):
+    """A staff user's named explorer view: the page's query string, so its URL can be shared."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="explorer_views"
+    )
+    name = models.CharField(max_length=100)
+    query = models.CharField(max_length=2000, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "name"], name="saved_view_owner_name")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class Dataset(models.Model):
     job = models.ForeignKey(Job, on_delete=models.CASCADE, related_name="datasets")
     title = models.CharField(max_length=200)

@@ -78,3 +78,18 @@ DETAIL = {
     "properties": {"detail": {"type": "string"}},
     "required": ["detail"],
 }
+
+
+class CountsParamsSerializer(serializers.Serializer):
+    facet = serializers.ChoiceField(choices=["projects", "annotators", "tags"])
+
+
+class FacetCountSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="The filter value: an id, or a tag name.")
+    label = serializers.CharField()
+    count = serializers.IntegerField(min_value=1)
+
+
+class FacetCountsSerializer(serializers.Serializer):
+    facet = serializers.ChoiceField(choices=["projects", "annotators", "tags"])
+    counts = FacetCountSerializer(many=True)

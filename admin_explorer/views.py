@@ -20,7 +20,9 @@ from rest_framework.views import APIView
 from interviewsite.authentication import StaffSessionAuthentication
 
 from . import export, selectors
+from .facet_counts import facet_counts
 from .models import AnnotationTask
+from .page import COLUMNS, MENUS, PAGE_SIZES, PRESET_DAYS, page_config
 from .query import InvalidParameters, parse_query
 from .schema import (
     ERROR_RESPONSES,
@@ -30,8 +32,10 @@ from .schema import (
     filter_parameters,
 )
 from .serializers import (
+    CountsParamsSerializer,
     ExplorerPageSerializer,
     ExportParamsSerializer,
+    FacetCountsSerializer,
     PageParamsSerializer,
     TaskRowSerializer,
 )
@@ -74,6 +78,35 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
                 "facets": query.facets(count),
             }
         )
+
+
+class FacetCountsView(APIView):
+    """One filter menu's values with their task counts, asked for when the menu opens."""
+
+    authentication_classes = [StaffSessionAuthentication]
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(
+        operation_id="admin_data_counts",
+        parameters=[
+            OpenApiParameter(
+                "facet", OpenApiTypes.STR, enum=["projects", "annotators", "tags"], required=True
+            ),
+            *filter_parameters(),
+        ],
+        responses={200: FacetCountsSerializer, **ERROR_RESPONSES},
+        description=(
+            "How many tasks each project, annotator or tag would add, under every filter but "
+            "the facet's own (as the list's facets); values without tasks are left out."
+        ),
+    )
+    def get(self, request):
+        try:
+            query = parse_query(request.query_params, CountsParamsSerializer)
+        except InvalidParameters as exc:
+            raise ValidationError(exc.errors) from None
+        facet = query.options["facet"]
+        return Response({"facet": facet, "counts": facet_counts(query.filterset, facet)})
 
 
 EXPORT_FORMATS = {
@@ -139,5 +172,10 @@ def explorer_page(request):
         **admin.site.each_context(request),
         "title": "Data Explorer",
         "statuses": AnnotationTask.Status.choices,
+        "columns": COLUMNS,
+        "page_sizes": PAGE_SIZES,
+        "menus": MENUS,
+        "preset_days": PRESET_DAYS,
+        "config": page_config(),
     }
     return render(request, "admin_explorer/explorer.html", context)

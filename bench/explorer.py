@@ -1,14 +1,18 @@
 """Data Explorer benchmark: 1,000,000 tasks on SQLite and on PostgreSQL.
 
-For each database: seed time, p50/p95 latency of 20 typical list calls (filters x sorts x
-deep pages, measured in-process through the full Django/DRF stack), then the full CSV export
+For each database: seed time, p50/p95 latency of each typical list call (every sortable
+column under each common filter, deep pages and a few combinations, measured in-process
+through the full Django/DRF stack) against its own goal (p95 <= 50 ms up to a million tasks,
+<= 100 ms beyond), then the full CSV export
 downloaded from a real daphne process (rows/s and server RSS growth). On PostgreSQL the same
 rows are also written by the server's own ``COPY (SELECT ...) TO STDOUT WITH CSV``: the limit
 an export could reach.
 
-Run: ``SECRET_KEY=x .venv/bin/python bench/explorer.py [--tasks N] [--skip-postgres]``.
-PostgreSQL comes from BENCH_POSTGRES_URL (default postgres://postgres@127.0.0.1:5432/postgres);
-a database ``explorer_bench`` is created there and dropped afterwards.
+Run: ``SECRET_KEY=x .venv/bin/python bench/explorer.py [--tasks N] [--skip-sqlite]
+[--skip-postgres] [--postgres-db NAME] [--keep DIR]``. PostgreSQL comes from BENCH_POSTGRES_URL (default
+postgres://postgres@127.0.0.1:5432/postgres); a database (``explorer_bench`` unless named) is
+created there and dropped afterwards (``--keep``: kept, and measured again on the next run
+without seeding). ``make bench-explorer-10m`` runs ten million tasks.
 """
 
 import argparse
@@ -27,38 +31,75 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "admin_explorer"))
 
 GOAL_P95_MS = 50
+GOAL_P95_MS_10M = 100
 GOAL_ROWS_S = 100_000
 GOAL_RSS_MB = 50
 MB = 1024 * 1024
 
 
 # --------------------------------------------------------------------------- worker side
+#: The sortable columns, each with the direction the page offers first for it.
+SORTS = [
+    ("created_at", "desc"),
+    ("updated_at", "desc"),
+    ("task_name", "asc"),
+    ("status", "asc"),
+    ("quality_rating", "desc"),
+    ("project_title", "asc"),
+    ("dataset_title", "asc"),
+    ("annotator_name", "asc"),
+]
+
+
+def common_filters(ids: dict) -> list[tuple[str, dict]]:
+    """The filters people combine most: each is listed under every sort column."""
+    top, second, third = ids["annotators"][:3]
+    return [
+        ("all", {}),
+        ("3 annotators", {"annotator": f"{top},{second},{third}"}),
+        ("3 projects", {"project": ",".join(str(p) for p in ids["projects"][:3])}),
+        ("tag audio", {"tags": "audio"}),
+        ("status approved+rejected", {"status": "approved,rejected"}),
+        ("one month", {"created_from": ids["month_start"], "created_to": ids["month_end"]}),
+        ("search 'rossi'", {"search": "rossi"}),
+    ]
+
+
 def typical_calls(ids: dict) -> list[tuple[str, dict]]:
+    """Every sort column (both directions across the list) under each common filter, then
+    deep pages and the combinations that used to be slow."""
     big, small = ids["projects"][0], ids["projects"][-1]
     top, second, third = ids["annotators"][:3]
     last_page = max(1, ids["tasks"] // 50)
+    deep = min(2000, last_page // 2 or 1)  # small runs have fewer pages
+    calls = []
+    for n, (filter_label, params) in enumerate(common_filters(ids)):
+        for m, (column, first_dir) in enumerate(SORTS):
+            flip = (n + m) % 2 == 1
+            direction = {"asc": "desc", "desc": "asc"}[first_dir] if flip else first_dir
+            label = f"{filter_label} by {column} {direction}"
+            calls.append((label, {**params, "sort_by": column, "sort_dir": direction}))
     return [
-        ("default: newest first", {}),
-        ("oldest first", {"sort_dir": "asc"}),
-        ("deep page 2,000", {"page": 2000}),
+        *calls,
+        (f"deep page {deep:,}", {"page": deep}),
         ("last page", {"page": last_page}),
         ("biggest project", {"project": big}),
         ("smallest project by rating", {"project": small, "sort_by": "quality_rating"}),
         ("top annotator", {"annotator": top}),
-        ("3 annotators by updated", {"annotator": f"{top},{second},{third}", "sort_by": "updated_at"}),
-        ("approved by rating", {"status": "approved", "sort_by": "quality_rating"}),
-        ("in review + submitted, oldest update", {"status": "in_review,submitted", "sort_by": "updated_at", "sort_dir": "asc"}),
-        ("tag audio", {"tags": "audio"}),
         ("tags audio AND english", {"tags": "audio,english"}),
         ("tags pii OR medical", {"tags": "pii,medical", "tags_mode": "any"}),
-        ("search annotator 'rossi'", {"search": "rossi"}),
         ("search task name 'label intent 12'", {"search": "label intent 12"}),
         ("rating >= 4.5", {"rating_min": "4.5"}),
-        ("one month by created asc", {"created_from": ids["month_start"], "created_to": ids["month_end"], "sort_dir": "asc"}),
-        ("sort by project title", {"sort_by": "project_title", "sort_dir": "asc"}),
-        ("sort by annotator, page 100", {"sort_by": "annotator_name", "sort_dir": "desc", "page": 100}),
+        ("in review + submitted, oldest update", {"status": "in_review,submitted", "sort_by": "updated_at", "sort_dir": "asc"}),
+        ("sort by annotator, page 100", {"sort_by": "annotator_name", "sort_dir": "desc", "page": min(100, deep)}),
+        ("3 annotators by updated, page 200", {"annotator": f"{top},{second},{third}", "sort_by": "updated_at", "page": min(200, deep)}),
         ("project+tag+status+dates by dataset", {"project": big, "tags": "audio", "status": "approved,rejected", "created_from": ids["year_start"], "sort_by": "dataset_title"}),
     ]  # fmt: skip
+
+
+def goal_ms(tasks: int) -> int:
+    """Every call's p95 goal: 50 ms up to a million tasks, 100 ms beyond."""
+    return GOAL_P95_MS if tasks <= 1_000_000 else GOAL_P95_MS_10M
 
 
 def run_worker(args) -> dict:
@@ -78,15 +119,11 @@ def run_worker(args) -> dict:
 
     result: dict = {"backend": connection.vendor, "load_start": os.getloadavg()}
     call_command("migrate", verbosity=0)
-    started = time.monotonic()
-    seeding.seed(args.tasks, seed_value=1)
-    result["seed_s"] = time.monotonic() - started
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("VACUUM ANALYZE")
-    else:
-        with connection.cursor() as cursor:
-            cursor.execute("ANALYZE")
+    result["seed_s"] = None
+    if AnnotationTask.objects.count() != args.tasks:  # a kept database is measured again
+        started = time.monotonic()
+        seeding.seed(args.tasks, seed_value=1)  # ends with ANALYZE (and VACUUM on PostgreSQL)
+        result["seed_s"] = time.monotonic() - started
 
     from django.db.models import Count
 
@@ -223,8 +260,9 @@ def postgres_copy() -> dict:
 
 
 # --------------------------------------------------------------------------- driver side
-def run_backend(name: str, tasks: int, repeat: int, database_url: str) -> dict:
-    with tempfile.TemporaryDirectory(prefix=f"explorer-bench-{name}-") as var_dir:
+def run_backend(name: str, tasks: int, repeat: int, database_url: str, keep: str = "") -> dict:
+    with tempfile.TemporaryDirectory(prefix=f"explorer-bench-{name}-") as scratch:
+        var_dir = keep or scratch
         env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "DEBUG"}}
         env.update(
             SECRET_KEY=env.get("SECRET_KEY") or "bench-only",
@@ -252,12 +290,14 @@ def run_backend(name: str, tasks: int, repeat: int, database_url: str) -> dict:
         return json.loads(out.read_text())
 
 
-def postgres_database(admin_url: str, name: str, create: bool) -> str:
+def postgres_database(admin_url: str, name: str, create: bool, keep: bool = False) -> str:
     import psycopg
 
     with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        if create:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if exists and not keep:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        if create and not (exists and keep):
             conn.execute(f'CREATE DATABASE "{name}"')
     return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
 
@@ -267,25 +307,41 @@ def mark(ok: bool) -> str:
 
 
 def report(results: list[dict], tasks: int) -> None:
+    goal = goal_ms(tasks)
+    seed_goal_s = max(120, round(120 * tasks / 1_000_000))
     print(f"\nData Explorer benchmark, {tasks:,} tasks")
     print(f"{'figure':<44} {'goal':>14} {'measured':>14}  ")
     print("-" * 80)
     for r in results:
         db = r["backend"]
         ex = r["export"]
+        missed = [c for c in r["calls"] if c["p95"] > goal]
+        slowest = max(r["calls"], key=lambda c: c["p95"])
         rows = [
             (
                 f"[{db}] seed {tasks:,} tasks",
-                "< 120 s" if db == "sqlite" else "-",
-                f"{r['seed_s']:.1f} s",
-                db != "sqlite" or r["seed_s"] < 120,
+                f"< {seed_goal_s:,} s" if db == "sqlite" else "-",
+                "reused" if r["seed_s"] is None else f"{r['seed_s']:.1f} s",
+                db != "sqlite" or r["seed_s"] is None or r["seed_s"] < seed_goal_s,
             ),
-            (f"[{db}] 20 API calls p50", "-", f"{r['p50']:.1f} ms", True),
             (
-                f"[{db}] 20 API calls p95",
-                f"<= {GOAL_P95_MS} ms",
-                f"{r['p95']:.1f} ms",
-                r["p95"] <= GOAL_P95_MS,
+                f"[{db}] {len(r['calls'])} API calls, all samples p50",
+                "-",
+                f"{r['p50']:.1f} ms",
+                True,
+            ),
+            (f"[{db}] ... all samples p95", "-", f"{r['p95']:.1f} ms", True),
+            (
+                f"[{db}] calls with p95 over the goal",
+                "0",
+                f"{len(missed)} of {len(r['calls'])}",
+                not missed,
+            ),
+            (
+                f"[{db}] slowest call p95",
+                f"<= {goal} ms",
+                f"{slowest['p95']:.1f} ms",
+                slowest["p95"] <= goal,
             ),
             (
                 f"[{db}] CSV export via daphne",
@@ -324,9 +380,9 @@ def report(results: list[dict], tasks: int) -> None:
                     True,
                 )
             )
-        for figure, goal, measured, ok in rows:
+        for figure, target, measured, ok in rows:
             print(
-                f"{figure:<44} {goal:>14} {measured:>14}  {mark(ok) if goal not in ('-', 'comparison') else ''}"
+                f"{figure:<44} {target:>14} {measured:>14}  {mark(ok) if target not in ('-', 'comparison') else ''}"
             )
     print(f"\nmachine: {os.cpu_count()} CPUs; load average (1/5/15 min) at start and end:")
     for r in results:
@@ -336,9 +392,14 @@ def report(results: list[dict], tasks: int) -> None:
             f"{end[0]:.2f}/{end[1]:.2f}/{end[2]:.2f}"
         )
     for r in results:
-        print(f"\n[{r['backend']}] per call (p50 / p95 ms, rows matched)")
+        print(
+            f"\n[{r['backend']}] per call: p50 and p95 in ms (goal p95 <= {goal} ms), rows matched"
+        )
         for c in r["calls"]:
-            print(f"  {c['label']:<42} {c['p50']:8.1f} {c['p95']:8.1f}  {c['count']:>9,}")
+            print(
+                f"  {c['label']:<52} {c['p50']:8.1f} {c['p95']:8.1f}  {c['count']:>10,}"
+                f"  {mark(c['p95'] <= goal)}"
+            )
         s = r["slowest"]
         print(
             f"\n[{r['backend']}] slowest call: {s['label']}; its slowest query ({s['ms']:.1f} ms):\n  {_shorten(s['sql'])}"
@@ -360,6 +421,13 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument("--postgres-db", default="explorer_bench")
+    parser.add_argument(
+        "--keep",
+        metavar="DIR",
+        help="keep both databases (SQLite in DIR) and reuse them when they hold --tasks tasks",
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -367,16 +435,22 @@ def main() -> None:
         Path(args.out).write_text(json.dumps(run_worker(args), default=str))
         return
 
-    results = [run_backend("sqlite", args.tasks, args.repeat, "")]
+    keep = str(Path(args.keep).resolve()) if args.keep else ""
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+    results = []
+    if not args.skip_sqlite:
+        results.append(run_backend("sqlite", args.tasks, args.repeat, "", keep))
     if not args.skip_postgres:
         admin_url = os.environ.get(
             "BENCH_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres"
         )
-        url = postgres_database(admin_url, "explorer_bench", create=True)
+        url = postgres_database(admin_url, args.postgres_db, create=True, keep=bool(keep))
         try:
             results.append(run_backend("postgresql", args.tasks, args.repeat, url))
         finally:
-            postgres_database(admin_url, "explorer_bench", create=False)
+            if not keep:
+                postgres_database(admin_url, args.postgres_db, create=False)
     report(results, args.tasks)
 
 

@@ -78,6 +78,11 @@ class Interview(models.Model):
     latency = models.JSONField(
         default=dict, blank=True, help_text="Per-interview latency summary (p50/p95 per stage)."
     )
+    usage = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="AI usage summed over the interview (interviews/usage.py).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -123,7 +128,13 @@ class TranscriptEntry(models.Model):
 
     class Meta:
         # Candidate transcriptions can arrive after the reply: order by speech start.
-        ordering = ["interview", "start_seconds", "created_at", "id"]
+        # Rows without a start come last on every database, as in the provider's re-seed.
+        ordering = [
+            "interview",
+            models.F("start_seconds").asc(nulls_last=True),
+            "created_at",
+            "id",
+        ]
         indexes = [
             models.Index(fields=["interview", "start_seconds"]),
             models.Index(fields=["role"]),
@@ -139,3 +150,42 @@ class TranscriptEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.text[:60]}"
+
+
+class Review(models.Model):
+    """A reviewer's judgement of one interview; each reviewer keeps one, changed in place."""
+
+    class Decision(models.TextChoices):
+        ADVANCE = "advance", "Advance"
+        HOLD = "hold", "Hold"
+        REJECT = "reject", "Reject"
+
+    RATINGS = range(1, 6)
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="reviews")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="interview_reviews",
+    )
+    rating = models.PositiveSmallIntegerField(help_text="1 (poor) to 5 (excellent).")
+    decision = models.CharField(max_length=10, choices=Decision.choices)
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["interview", "-updated_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "reviewer"], name="one_review_per_reviewer"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rating}/5, {self.get_decision_display()} – interview #{self.interview_id}"

@@ -11,14 +11,19 @@ from django.urls import reverse
 
 from realtime import protocol
 
-from .models import Interview
+from .models import Interview, TranscriptEntry
+
+#: What the candidate reads for a line whose words are missing: never the staff's wording.
+_MISSING_WORDS = "(your answer was recorded)"
 
 
 def candidate_page_config(interview: Interview, token: str) -> dict:
+    resuming = interview.status == Interview.Status.IN_PROGRESS
     return {
         "interviewId": interview.pk,
         "token": token,
         "status": interview.status,
+        "questionsCount": len(interview.job.questions or []),
         "finishedStatuses": [str(s) for s in Interview.FINISHED_STATUSES],
         "debug": settings.DEBUG,
         "urls": {
@@ -35,4 +40,17 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
             "providerUnavailable": protocol.CLOSE_PROVIDER_UNAVAILABLE,
             "final": list(protocol.FINAL_CLOSE_CODES),
         },
+        # A reload mid-interview shows the conversation so far and counts the answers given.
+        "transcript": candidate_transcript(interview) if resuming else [],
     }
+
+
+def candidate_transcript(interview: Interview) -> list[dict]:
+    lines = []
+    for entry in interview.transcript.all():
+        missing = entry.flag in (
+            TranscriptEntry.Flag.INAUDIBLE,
+            TranscriptEntry.Flag.NOT_TRANSCRIBED,
+        )
+        lines.append({"role": entry.role, "text": _MISSING_WORDS if missing else entry.text})
+    return lines

@@ -15,6 +15,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from . import usage as usage_counters
 from .models import Candidate, Interview, Job
 
 Status = Interview.Status
@@ -138,3 +139,18 @@ def mark_exported(*, interview_id: int, video_url: str) -> bool:
             video_url=video_url, updated_at=timezone.now()
         )
     return changed
+
+
+# -- Usage ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def add_usage(*, interview_id: int, counters: dict) -> None:
+    """Add one response's or transcription's usage to the interview's totals."""
+    if not counters:
+        return
+    interview = Interview.objects.select_for_update().filter(pk=interview_id).first()
+    if interview is None:
+        return
+    interview.usage = usage_counters.added(interview.usage, counters)
+    interview.save(update_fields=["usage", "updated_at"])

@@ -13,6 +13,7 @@ from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from interviewsite.body_limit import install_daphne_body_limit  # noqa: E402
 from interviewsite.memory import freeze_loaded_objects  # noqa: E402
 from interviewsite.redaction import install_daphne_access_log  # noqa: E402
 from realtime.routing import websocket_urlpatterns  # noqa: E402
@@ -28,5 +29,6 @@ application = ProtocolTypeRouter(
 )
 
 install_daphne_access_log()
+install_daphne_body_limit()  # an oversized body is refused before daphne reads it
 freeze_loaded_objects()
 load_at_startup()  # the speech-to-text model loads in a worker thread

@@ -280,18 +280,50 @@ REALTIME_PROVIDER = os.environ.get("REALTIME_PROVIDER", "local").strip() or "loc
 if REALTIME_PROVIDER not in {"local", "openai"}:
     raise ImproperlyConfigured("REALTIME_PROVIDER must be 'local' or 'openai'")
 OPENAI_API_KEY = os.environ.get("OPENAI_API_KEY", "").strip()
-OPENAI_REALTIME_MODEL = os.environ.get("OPENAI_REALTIME_MODEL", "gpt-realtime").strip()
+OPENAI_REALTIME_MODEL = os.environ.get("OPENAI_REALTIME_MODEL", "gpt-realtime-1.5").strip()
 OPENAI_BASE_URL = os.environ.get("OPENAI_BASE_URL", "").strip() or None
 OPENAI_REALTIME_VOICE = os.environ.get("OPENAI_REALTIME_VOICE", "marin").strip()
+# Turn detection: semantic_vad waits for the end of a thought (low eagerness: the longest);
+# server_vad ends a turn after OPENAI_VAD_SILENCE_MS of silence.
+OPENAI_TURN_DETECTION = os.environ.get("OPENAI_TURN_DETECTION", "semantic_vad").strip()
+if OPENAI_TURN_DETECTION not in {"semantic_vad", "server_vad"}:
+    raise ImproperlyConfigured("OPENAI_TURN_DETECTION must be 'semantic_vad' or 'server_vad'")
+OPENAI_VAD_EAGERNESS = os.environ.get("OPENAI_VAD_EAGERNESS", "low").strip()
+if OPENAI_VAD_EAGERNESS not in {"low", "medium", "high", "auto"}:
+    raise ImproperlyConfigured("OPENAI_VAD_EAGERNESS must be low, medium, high or auto")
+OPENAI_VAD_SILENCE_MS = env_int("OPENAI_VAD_SILENCE_MS", 1000)
+# Upstream sessions last at most 60 minutes: move to a fresh one after this, between replies.
+OPENAI_RECYCLE_MINUTES = env_float("OPENAI_RECYCLE_MINUTES", 50.0)
+# US dollars per million tokens, for the estimated cost on the admin interview page.
+OPENAI_PRICES = {
+    "text_input": 4.00,
+    "cached_text_input": 0.40,
+    "audio_input": 32.00,
+    "cached_audio_input": 0.40,
+    "text_output": 16.00,
+    "audio_output": 64.00,
+    "transcription_input": 3.00,
+    "transcription_output": 5.00,
+}
 SESSION_RESUME_SECONDS = env_int("SESSION_RESUME_SECONDS", 60)
+# Longest interview: client timestamps beyond it are refused (bounds every WAV).
+MAX_INTERVIEW_SECONDS = env_int("MAX_INTERVIEW_SECONDS", 2 * 3600)
+# How far a client timestamp may run ahead of the server's elapsed time for the session.
+CLIENT_CLOCK_SLACK_SECONDS = env_float("CLIENT_CLOCK_SLACK_SECONDS", 30.0)
 LATENCY_LOGS = env_bool("LATENCY_LOGS", False)
 MAX_VIDEO_UPLOAD_BYTES = env_int("MAX_VIDEO_UPLOAD_BYTES", 2 * 1024**3)
+# A recording part is at most this many bytes (the browser cuts its parts smaller).
+MAX_RECORDING_PART_BYTES = env_int("MAX_RECORDING_PART_BYTES", 8 * 1024**2)
+# Any request body over this is refused by daphne before it is read (413, connection closed).
+MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", MAX_RECORDING_PART_BYTES + 1024**2)
 MIX_WAIT_SECONDS = env_float("MIX_WAIT_SECONDS", 10.0)
 SPOOL_FLUSH_SECONDS = env_float("SPOOL_FLUSH_SECONDS", 1.0)
 # How often a live session's new spool bytes are shipped to the media storage.
 SPOOL_SHIP_SECONDS = env_float("SPOOL_SHIP_SECONDS", 10.0)
 # prune_spools removes an exported interview's spool after this many days.
 SPOOL_RETENTION_DAYS = env_float("SPOOL_RETENTION_DAYS", 7.0)
+# When the candidate ends the interview, how long their last answer may take to be transcribed.
+END_TRANSCRIPT_WAIT_SECONDS = env_float("END_TRANSCRIPT_WAIT_SECONDS", 10.0)
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "").strip() or None
 
 # The offline interviewer's ears: speech-to-text and turn detection (see realtime/transcription).

@@ -1,8 +1,9 @@
 """Adds the recording to the Interview admin page without ``interviews`` knowing about it.
 
-The interviews app registers its own ``InterviewAdmin``; this module swaps in
-a subclass with players for the WAVs and the MP4, the export job's state and
-the server-drawn timeline picture.
+The interviews app registers its own ``InterviewAdmin`` (a review page); this module
+swaps in a subclass that gives the page the recording: where the MP4 starts on the
+interview clock, the server-drawn timeline picture (clickable to seek), each turn's
+latency and the recording's segments, plus players for the WAVs and the export job's state.
 """
 
 from django.contrib import admin
@@ -11,12 +12,13 @@ from django.utils.safestring import mark_safe
 
 from interviews.admin import InterviewAdmin
 from interviews.models import Interview
+from interviews.review import clock
 
 from .models import MediaExport, WorkerHeartbeat
-from .picture import render_svg
+from .picture import picture_geometry, render_svg
 from .services import media_url
 
-RECORDING_FIELDS = ["recording_players", "export_state", "timeline_picture"]
+RECORDING_FIELDS = ["recording_players", "export_state"]
 
 
 class RecordingInterviewAdmin(InterviewAdmin):
@@ -53,17 +55,24 @@ class RecordingInterviewAdmin(InterviewAdmin):
                 if paths.get(name)
             ),
         )
-        video = ""
-        if obj.video_url:
-            video = format_html(
-                '<div><video controls preload="metadata" width="480" src="{}"></video>'
-                '<br><a href="{}">download MP4</a></div>',
-                obj.video_url,
-                obj.video_url,
-            )
-        if not rows and not video:
-            return "No recording yet."
-        return format_html("{}{}", rows, video)
+        return rows or "No WAV files yet."
+
+    def recording_review(self, obj: Interview) -> dict:
+        export = self._export(obj)
+        summary = (export.timeline if export else None) or {}
+        zero = export.timeline_zero if export and export.timeline_zero is not None else 0.0
+        return {
+            **super().recording_review(obj),
+            "zero": zero,
+            "picture": self.timeline_picture(obj),
+            "picture_geometry": picture_geometry(summary),
+            "turns": turn_rows(summary),
+            "segments": [
+                _span_row(f"Segment {n}", span)
+                for n, span in enumerate(summary.get("segments", []), start=1)
+            ],
+            "gaps": [_span_row("Gap (no video)", span) for span in summary.get("gaps", [])],
+        }
 
     @admin.display(description="Export job")
     def export_state(self, obj: Interview) -> str:
@@ -127,6 +136,25 @@ class RecordingInterviewAdmin(InterviewAdmin):
             summary.get("dropped_after_cut", 0),
         )
         return format_html("{}{}", mark_safe(svg), legend)
+
+
+def turn_rows(summary: dict) -> list[dict]:
+    """The picture's turns for the latency table, on the MP4's time (sample 0 is second 0)."""
+    return [
+        {
+            "at": turn["mic_end"],
+            "clock": clock(turn["mic_end"]),
+            "answer_clock": clock(turn["ai_start"]),
+            "latency_ms": turn["latency_ms"],
+        }
+        for turn in summary.get("turns", [])
+    ]
+
+
+def _span_row(label: str, span) -> dict:
+    """A segment or gap as ``[start, end]`` or ``{"start", "end"}`` seconds of the MP4."""
+    start, end = (span["start"], span["end"]) if isinstance(span, dict) else span
+    return {"label": label, "start": clock(start), "end": clock(end)}
 
 
 def _seconds(value: float | None) -> str:

@@ -10,11 +10,14 @@ few milliseconds after the video, and Opus/AAC priming shifts it further.
 
 from __future__ import annotations
 
+import ctypes
 import functools
 import json
 import re
 import shutil
+import signal
 import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -23,6 +26,20 @@ from django.conf import settings
 
 MIN_SYSTEM_MAJOR = 5
 STDERR_TAIL_CHARS = 2000
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel kills FFmpeg when the worker that ran it dies,
+    so a killed export worker leaves no FFmpeg behind writing to a temporary file."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+#: Keyword arguments for every FFmpeg/ffprobe child process.
+CHILD = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
 
 
 class FFmpegError(RuntimeError):
@@ -90,7 +107,7 @@ def run(args: list[str], *, what: str, timeout: float | None = None) -> subproce
     """Run ffmpeg with ``args``; raise ``FFmpegError`` with the stderr tail on failure."""
     cmd = [locate().path, "-hide_banner", "-nostdin", *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout)
+        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, **CHILD)
     except subprocess.TimeoutExpired as exc:
         raise FFmpegError(
             f"{what} timed out", (exc.stderr or b"").decode(errors="replace")
@@ -152,6 +169,7 @@ def probe(path: Path | str) -> MediaInfo:
             ],
             capture_output=True,
             timeout=60,
+            **CHILD,
         )
         if proc.returncode != 0:
             raise FFmpegError("probing failed", proc.stderr.decode(errors="replace"))
@@ -182,6 +200,7 @@ def _probe_with_ffmpeg(path: Path | str) -> MediaInfo:
         [locate().path, "-hide_banner", "-nostdin", "-i", str(path)],
         capture_output=True,
         timeout=60,
+        **CHILD,
     )
     text = proc.stderr.decode(errors="replace")
     if "Invalid data found" in text or "No such file" in text:

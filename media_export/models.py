@@ -31,6 +31,9 @@ class MediaExport(models.Model):
     video_upload = models.CharField(max_length=300, blank=True)
     video_session_id = models.CharField(max_length=100, blank=True)
     video_codec = models.CharField(max_length=40, blank=True)
+    no_video_reason = models.TextField(
+        blank=True, help_text="Why the MP4 shows a still frame over the audio (no video arrived)."
+    )
     uploaded_at = models.DateTimeField(null=True, blank=True)
 
     # Audio side: the session whose end was reported, and the last mix.

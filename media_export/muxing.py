@@ -84,3 +84,20 @@ def mux(
     finally:
         Path(tmp).unlink(missing_ok=True)
     return MuxResult(path=output, video_codec=codec, copied=copy)
+
+
+def still_frame_with_audio(audio: Path, output: Path, *, size: str = "640x360") -> MuxResult:
+    """An MP4 of a black still frame under ``audio``: the recording when no video arrived."""
+    args = ["-y", "-v", "error", "-f", "lavfi", "-i", f"color=c=black:s={size}:r=1"]
+    args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-shortest"]
+    args += ["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage"]
+    args += ["-pix_fmt", "yuv420p", *AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4"]
+    output.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".mp4.tmp", dir=output.parent)
+    os.close(fd)
+    try:
+        ffmpeg.run([*args, tmp], what="muxing the audio over a still frame", timeout=3600)
+        os.replace(tmp, output)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return MuxResult(path=output, video_codec="h264", copied=False)

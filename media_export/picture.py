@@ -106,6 +106,7 @@ MIC_Y = 26
 AI_Y = 56
 LAT_Y = 92
 HEIGHT = 130
+PLOT_WIDTH = WIDTH - LEFT - 10  # seconds 0..duration span x = LEFT..LEFT + PLOT_WIDTH
 
 
 def _tick_step(duration: float) -> float:
@@ -120,12 +121,19 @@ def _fmt_time(t: float) -> str:
     return f"{minutes}:{seconds:02d}"
 
 
+def picture_geometry(summary: dict | None) -> dict | None:
+    """How ``render_svg`` maps seconds to x, so a click on the picture can become a time."""
+    if not summary or not summary.get("duration"):
+        return None
+    return {"duration": float(summary["duration"]), "left": LEFT, "plot_width": PLOT_WIDTH}
+
+
 def render_svg(summary: dict | None) -> str:
     """An inline SVG of the summary; an explanatory note when there is none."""
     if not summary or not summary.get("duration"):
         return '<p class="timeline-empty">No spooled audio for this interview yet.</p>'
     duration = float(summary["duration"])
-    scale = (WIDTH - LEFT - 10) / max(duration, 0.001)
+    scale = PLOT_WIDTH / max(duration, 0.001)
 
     def x(t: float) -> float:
         return round(LEFT + max(0.0, min(t, duration)) * scale, 2)

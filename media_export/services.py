@@ -25,7 +25,7 @@ from .alignment import Alignment, measure
 from .messages import without_server_paths
 from .mixing import mix_to_files
 from .models import MediaExport
-from .muxing import mux
+from .muxing import mux, still_frame_with_audio
 from .picture import summarize
 from .spool import SAMPLE_RATE, SessionSpool
 from .stored_spool import coverage_problems, find_session, latest_session
@@ -350,7 +350,50 @@ def _park_waiting_for_audio(interview_id: int, waited: float) -> bool:
     return True
 
 
+def session_real_seconds(session: SessionSpool) -> float:
+    """How long the session can have run: its first record to its last write, plus slack."""
+    index = session.directory / "index.jsonl"
+    try:
+        last = index.stat().st_mtime
+    except OSError:
+        return 0.0
+    first = session.opened_at if isinstance(session.opened_at, int | float) else last
+    span = max(0.0, last - float(first)) + settings.CLIENT_CLOCK_SLACK_SECONDS
+    return min(span, float(settings.MAX_INTERVIEW_SECONDS))
+
+
+def _export_audio_only(interview_id, export, wait_seconds, progress) -> str:
+    """No video ever arrived: the interview's audio over a still frame (the reason is kept)."""
+    wait = settings.MIX_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    session = wait_for_audio(interview_id, wait, progress) or select_session(interview_id, export)
+    if session is None:
+        raise ExportError(f"no audio and no video arrived ({export.no_video_reason})")
+    progress("Writing the WAVs")
+    outcome = save_mixed_audio(interview_id, session=session)
+    progress("Muxing the audio over a still frame")
+    with (
+        storage.local_copy(outcome.paths["mixed"]) as mixed,
+        storage.staging_dir(VIDEO_PREFIX) as directory,
+    ):
+        result = still_frame_with_audio(mixed, directory / f"{interview_id}.mp4")
+        name = storage.publish(result.path, video_output_name(interview_id))
+    url = media_url(name)
+    interview_services.mark_exported(interview_id=interview_id, video_url=url)
+    _update_export(
+        interview_id,
+        status=MediaExport.Status.DONE,
+        finished_at=timezone.now(),
+        error="",
+        video_codec=result.video_codec,
+        exported_session_end=get_export(interview_id).session_ended_at,
+    )
+    logger.info("Export done for interview %s: %s (audio only)", interview_id, url)
+    return MediaExport.Status.DONE
+
+
 def _export(interview_id, export, wait_seconds, require_session_end, require_all, progress) -> str:
+    if not export.video_upload and export.no_video_reason:
+        return _export_audio_only(interview_id, export, wait_seconds, progress)
     if not storage.exists(export.video_upload):
         raise ExportError("no uploaded video for this interview")
     with storage.local_copy(export.video_upload) as video:
@@ -390,7 +433,9 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
             session=session,
             zero=alignment.zero,
             basis="video",
-            min_seconds=duration or 0.0,
+            # The container's claimed duration is the client's word: the WAV may cover
+            # the video only as far as the session really lasted.
+            min_seconds=min(duration or 0.0, session_real_seconds(session)),
         )
     else:
         logger.warning(

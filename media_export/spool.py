@@ -36,7 +36,8 @@ from django.conf import settings
 
 SAMPLE_RATE = 24000
 BYTES_PER_SAMPLE = 2
-_SAFE_SESSION = re.compile(r"[^A-Za-z0-9_.-]")
+# No dots: "." or ".." must never name the interview's folder or the spool root.
+_SAFE_SESSION = re.compile(r"[^A-Za-z0-9_-]")
 
 
 def spool_root() -> Path:

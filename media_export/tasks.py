@@ -24,3 +24,11 @@ def mix_interview_task(interview_id: int) -> dict | None:
 def export_interview_task(context, interview_id: int) -> str:
     """Align, write the WAVs on the video's timeline and mux the MP4."""
     return services.run_export(interview_id, task_id=str(context.task_result.id))
+
+
+@task(queue_name="media")
+def finalise_recording_task(interview_id: int) -> str:
+    """The browser never came back: make the recording final with what arrived, export it."""
+    from .finalise import finalise_recording
+
+    return finalise_recording(interview_id)

@@ -27,7 +27,7 @@ from interviewsite.authentication import StaffSessionAuthentication
 from interviewsite.converters import parse_id
 from interviewsite.openapi import api_operation
 
-from . import services, storage
+from . import recording, services, storage
 from .models import MediaExport
 from .openapi import (
     ERROR,
@@ -88,7 +88,9 @@ def upload_video(request: HttpRequest) -> HttpResponse:
         response = error(405, "method_not_allowed", "Use POST with multipart/form-data.")
         response["Allow"] = "POST"
         return response
-    limit = settings.MAX_VIDEO_UPLOAD_BYTES
+    # Daphne refuses any body over MAX_REQUEST_BODY_BYTES before reading it; here the same
+    # cap holds under any server. Long recordings go through the parts API.
+    limit = min(settings.MAX_VIDEO_UPLOAD_BYTES, settings.MAX_REQUEST_BODY_BYTES)
     declared = request.META.get("CONTENT_LENGTH") or ""
     if not declared.isascii() or not declared.isdigit():
         # A chunked body: Django's multipart parser reads only Content-Length bytes.
@@ -111,7 +113,7 @@ def _handle_upload(request: HttpRequest, handler: CappedDiskUploadHandler) -> Ht
             raise
         return error(400, "bad_request", "The body is not valid multipart/form-data.")
     if handler.too_large:
-        limit = settings.MAX_VIDEO_UPLOAD_BYTES
+        limit = min(settings.MAX_VIDEO_UPLOAD_BYTES, settings.MAX_REQUEST_BODY_BYTES)
         return error(413, "too_large", f"The video is larger than {limit} bytes.")
     interview_id = parse_id(data.get("interview_id", ""))
     if interview_id is None:
@@ -122,6 +124,8 @@ def _handle_upload(request: HttpRequest, handler: CappedDiskUploadHandler) -> Ht
     interview = Interview.objects.filter(pk=interview_id).first()
     if interview is None:
         return error(404, "not_found", "No such interview.")
+    if recording.is_closed(interview_id):
+        return error(409, "recording_complete", "The recording of this interview is already final.")
     upload = files.get("file")
     if upload is None:
         return error(400, "bad_request", "The multipart field 'file' is missing.")
@@ -133,6 +137,8 @@ def _handle_upload(request: HttpRequest, handler: CappedDiskUploadHandler) -> Ht
     upload.close()
     session_id = data.get("session_id", "")
     services.register_upload(interview, Path(upload.temporary_file_path()), kind, session_id)
+    if interview.is_finished:
+        recording.close(interview_id)  # a finished interview's video is never replaced
     status_url = f"/api/interviews/{interview_id}/export"
     return JsonResponse({"status_url": status_url, "status": "queued"}, status=202)
 

@@ -14,19 +14,25 @@ import logging
 import os
 import socket
 import threading
+import time
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 from django_tasks.base import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
 
+from .finalise import sweep
 from .models import MediaExport, WorkerHeartbeat
 
 logger = logging.getLogger("media_export")
 
-HEARTBEAT_SECONDS = 5.0
-STALE_SECONDS = 30.0
+# A worker silent for STALE_SECONDS is dead: its task is back in the queue within about
+# STALE_SECONDS + HEARTBEAT_SECONDS (under 10 s) of its death.
+HEARTBEAT_SECONDS = 2.0
+STALE_SECONDS = 7.0
 #: A RUNNING task claimed by a worker that never beat here (a plain ``db_worker``)
 #: is only presumed dead after this long.
 UNKNOWN_WORKER_SECONDS = 3600.0
@@ -69,6 +75,7 @@ class Heartbeat:
                 try:
                     beat(self.worker_id)
                     rescue_orphaned_tasks(stale_seconds=self.stale_seconds)
+                    sweep()  # interviews a dead web process left behind
                 except Exception:  # a missed beat is not fatal; the next one may work
                     logger.exception("Worker heartbeat failed")
                     close_old_connections()
@@ -136,6 +143,7 @@ def rescue_orphaned_tasks(
                     pk=interview_id, task_id=str(task.id), status=MediaExport.Status.RUNNING
                 ).update(status=MediaExport.Status.QUEUED, updated_at=now)
             rescued.append(str(task.id))
+            remove_stale_temp_files(_task_interview(task), stale_seconds)
             logger.warning(
                 "Requeued task %s (%s): worker %s stopped while running it",
                 task.id,
@@ -144,6 +152,46 @@ def rescue_orphaned_tasks(
             )
     WorkerHeartbeat.objects.filter(last_seen__lt=now - timedelta(days=1)).delete()
     return rescued
+
+
+def _task_interview(task: DBTaskResult) -> int | None:
+    """The interview a media task works on (any of them, for the temp-file cleanup)."""
+    if not task.task_path.startswith("media_export.tasks."):
+        return None
+    args = (task.args_kwargs or {}).get("args") or []
+    kwargs = (task.args_kwargs or {}).get("kwargs") or {}
+    value = kwargs.get("interview_id", args[0] if args else None)
+    return int(value) if isinstance(value, int) else None
+
+
+def remove_stale_temp_files(interview_id: int | None, older_than: float) -> list[Path]:
+    """Delete the temporary files a dead worker left for this interview.
+
+    Only files untouched for ``older_than`` seconds: a live task's FFmpeg writes its file
+    all the time, so another worker's export of the same interview is never disturbed.
+    """
+    if interview_id is None:
+        return []
+    cutoff = time.time() - older_than
+    removed = []
+    for directory in (Path(settings.UPLOADS_VIDEOS_DIR), Path(settings.UPLOADS_AUDIO_DIR)):
+        if not directory.is_dir():
+            continue
+        for pattern in (
+            f".{interview_id}.*.tmp",
+            f".{interview_id}_*.tmp",
+            f".{interview_id}_*.joining",
+        ):
+            for path in directory.glob(pattern):
+                try:
+                    if path.stat().st_mtime < cutoff:
+                        path.unlink()
+                        removed.append(path)
+                except OSError:
+                    continue
+    if removed:
+        logger.warning("Removed %d temporary file(s) of interview %s", len(removed), interview_id)
+    return removed
 
 
 def _interview_of(task: DBTaskResult) -> int | None:

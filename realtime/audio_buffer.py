@@ -25,6 +25,10 @@ class UnknownSeq(LookupError):
     """Telemetry names an AI chunk the server never sent."""
 
 
+class SeqOutOfWindow(ValueError):
+    """A mic seq too far beyond the highest one received: refused, nothing moves."""
+
+
 @dataclass(slots=True)
 class AiChunk:
     seq: int
@@ -67,6 +71,7 @@ class AudioBuffer:
         self.max_mic_gap = max_mic_gap
         self._mic_next = 0  # every mic seq below this has been received
         self._mic_ahead: set[int] = set()  # received seqs at or above the watermark
+        self._mic_high = 0  # one past the highest mic seq received
         self._ai_next = 0
         self._ai: OrderedDict[int, AiChunk] = OrderedDict()
         self._items: OrderedDict[str, AiItem] = OrderedDict()
@@ -92,12 +97,17 @@ class AudioBuffer:
         """Store a mic chunk at its client timestamp. Returns False for a duplicate."""
         if self.has_mic(seq):
             return False
+        if seq > self._mic_high + self.max_mic_gap:
+            # A seq from far ahead would drag the de-duplication watermark with it and
+            # turn the real chunks that follow into "duplicates".
+            raise SeqOutOfWindow(seq)
         self.spool.add_mic(seq, timestamp, pcm)
         self.mic_chunks += 1
         self._mark_mic(seq)
         return True
 
     def _mark_mic(self, seq: int) -> None:
+        self._mic_high = max(self._mic_high, seq + 1)
         self._mic_ahead.add(seq)
         if seq - self._mic_next > self.max_mic_gap:
             # A gap the client never fills must not pin the watermark (and memory) forever.

@@ -15,7 +15,7 @@ from interviews.invitations import InvalidInvitation, ainterview_for_token, toke
 from interviews.models import Interview
 from interviewsite.memory import freeze_loaded_objects
 
-from . import protocol, services
+from . import notices, protocol, services
 from .metrics import metrics
 from .protocol import (
     AiChunkPlayed,
@@ -26,6 +26,7 @@ from .protocol import (
     RecordingStarted,
     Start,
 )
+from .providers.base import ProviderRefused
 from .session import LiveSession, start_session
 
 logger = logging.getLogger("realtime.consumers")
@@ -78,13 +79,17 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         began = time.perf_counter()
         try:
             data = protocol.decode_frame(text_data, bytes_data)
-            event = data.get("event")
+            event = protocol.event_name(data)
             if self.session is None and event in KNOWN_EVENTS and event != "start":
                 raise ProtocolError("not_started", "Send a valid 'start' first.")
             message = protocol.parse_message(data)
             await self._dispatch(message)
         except ProtocolError as exc:
             await self.send_error(exc.code, exc.message)
+            if exc.code == "frame_too_large":
+                # Nothing of it was used; closing says so in a code the client acts on
+                # (it reconnects and resends from resume_from_seq).
+                await self.close(code=protocol.CLOSE_TOO_BIG)
             return
         except Exception:
             # A bug or an outage (database, disk) must not kill the interview's socket.
@@ -98,6 +103,8 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
 
     async def _dispatch(self, message) -> None:
         session = self.session
+        if session is not None and session.state.finished and not isinstance(message, Start):
+            return  # handed off or ended a moment ago: its notice to this browser is on the way
         if isinstance(message, MicChunk):
             await session.on_mic(message.seq, message.timestamp, message.pcm)
         elif isinstance(message, AiChunkPlayed):
@@ -138,13 +145,20 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
             await services.start_interview(interview_id=interview.pk)
             try:
                 self.session = await start_session(interview, message.session_id, self)
-            except Exception as exc:
-                logger.exception("Interview %s: the AI provider could not start", interview.pk)
-                await self._refuse(
-                    "provider_unavailable",
-                    f"The AI interviewer could not start: {exc}",
-                    protocol.CLOSE_PROVIDER_UNAVAILABLE,
+            except ProviderRefused as exc:
+                # Retrying cannot help (key, quota, configuration): staff read why.
+                logger.error("Interview %s failed: %s", interview.pk, exc.reason)
+                await services.fail_interview(
+                    interview_id=interview.pk,
+                    reason=exc.reason,
+                    end_reason=EndReason.PROVIDER_FAILED,
                 )
+                await self.send_json(notices.notice(notices.UNAVAILABLE))
+                await self.close(code=protocol.CLOSE_NORMAL)
+            except Exception:
+                logger.exception("Interview %s: the AI provider could not start", interview.pk)
+                await self.send_json(notices.notice(notices.UNAVAILABLE))
+                await self.close(code=protocol.CLOSE_PROVIDER_UNAVAILABLE)
         finally:
             self._starting = False
 

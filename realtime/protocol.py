@@ -27,16 +27,23 @@ CHUNK_MS = 100
 ROUTING_PARAM = "session"
 MAX_CHUNK_BYTES = SAMPLE_RATE * 2  # one second of 24 kHz PCM16
 
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_.-]{1,80}$")
+#: A session id names a spool folder: no dots, no slashes, so it can never leave that folder.
+SESSION_ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+_SESSION_ID = re.compile(SESSION_ID_PATTERN)
 
 # Close codes (4000–4999 are the application's own).
 CLOSE_NORMAL = 1000
+CLOSE_TOO_BIG = 1009  # a frame over MAX_FRAME_BYTES: the client reconnects and resumes
 CLOSE_SUPERSEDED = 4000
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FINISHED = 4409
 CLOSE_PROVIDER_UNAVAILABLE = 4503
 #: After these a reconnect cannot help, so the browser stops trying (4503 is worth a retry).
 FINAL_CLOSE_CODES = (CLOSE_NORMAL, CLOSE_SUPERSEDED, CLOSE_UNAUTHORIZED, CLOSE_FINISHED)
+
+
+# Server → browser events the page reacts to by name (passed to it in the page's config).
+EVENT_CAPTION = "caption"  # {role, item_id, delta}: words as they are spoken or recognised
 
 
 class ProtocolError(Exception):
@@ -148,10 +155,16 @@ def _audio(data: dict) -> bytes:
     return pcm
 
 
-def parse_message(data: dict) -> Message:
+def event_name(data: dict) -> str:
+    """The frame's ``event``; anything but a string is ``bad_event``."""
     event = _field(data, "event")
     if not isinstance(event, str):
-        raise ProtocolError("invalid_field", "Field 'event' must be a string.")
+        raise ProtocolError("bad_event", "Field 'event' must be a string.")
+    return event
+
+
+def parse_message(data: dict) -> Message:
+    event = event_name(data)
     if event == "mic_chunk":
         seq = _int(data, "seq")
         timestamp = _timestamp(data)
@@ -177,7 +190,7 @@ def parse_message(data: dict) -> Message:
         session_id = _field(data, "session_id")
         if not isinstance(session_id, str) or not _SESSION_ID.match(session_id):
             raise ProtocolError(
-                "invalid_field", "Field 'session_id' must be 1-80 characters of A-Z a-z 0-9 _ . -"
+                "invalid_field", "Field 'session_id' must be 1-64 characters of A-Z a-z 0-9 _ -"
             )
         raw_id = _field(data, "interview_id")
         if isinstance(raw_id, str) and raw_id.isdigit():

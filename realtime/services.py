@@ -20,6 +20,7 @@ from .providers.base import HistoryEntry
 start_interview = database_sync_to_async(interview_services.start_interview)
 complete_interview = database_sync_to_async(interview_services.complete_interview)
 fail_interview = database_sync_to_async(interview_services.fail_interview)
+add_usage = database_sync_to_async(interview_services.add_usage)
 
 
 @database_sync_to_async
@@ -67,4 +68,4 @@ def load_history(interview_id: int) -> list[HistoryEntry]:
     entries = TranscriptEntry.objects.filter(interview_id=interview_id).order_by(
         F("start_seconds").asc(nulls_last=True), "created_at", "id"
     )
-    return [HistoryEntry(e.role, e.text) for e in entries]
+    return [HistoryEntry(e.role, e.text) for e in entries if e.text.strip()]

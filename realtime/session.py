@@ -31,9 +31,10 @@ from media_export import storage
 from media_export.shipping import SpoolShipper
 from media_export.spool import SpoolWriter
 from media_export.stored_spool import find_session, has_stored_session
+from media_export.tasks import finalise_recording_task
 
-from . import services
-from .audio_buffer import AudioBuffer, UnknownSeq
+from . import notices, services
+from .audio_buffer import AudioBuffer, SeqOutOfWindow, UnknownSeq
 from .clock import ClientClock, InputAudioMap
 from .latency import LatencyTracker
 from .protocol import CHUNK_MS, CLOSE_NORMAL, CLOSE_PROVIDER_UNAVAILABLE, SAMPLE_RATE, ProtocolError
@@ -77,6 +78,9 @@ class LiveSession:
         self._ship_task: asyncio.Task | None = None
         self._spool_lock = asyncio.Lock()
         self._dropped_mid_reply = False
+        # Server wall time at which this session's client clock started (about): no
+        # client timestamp can lie further ahead than the time passed since, plus slack.
+        self.opened_wall = time.time()
 
     # -- opening ---------------------------------------------------------------
     async def open(self) -> None:
@@ -90,6 +94,8 @@ class LiveSession:
             restore = await database_sync_to_async(find_session, thread_sensitive=False)(
                 self.interview_id, self.session_id, strict=False
             )
+            if restore is not None and isinstance(restore.opened_at, int | float):
+                self.opened_wall = min(self.opened_wall, float(restore.opened_at))
         # fsync never runs on the event loop: the writer only appends (page cache), and
         # the flusher below syncs every SPOOL_FLUSH_SECONDS in a worker thread.
         spool = await asyncio.to_thread(SpoolWriter, self.interview_id, self.session_id, math.inf)
@@ -228,11 +234,46 @@ class LiveSession:
         await self.end(Interview.EndReason.ABANDONED)
 
     # -- client messages -------------------------------------------------------
+    def _gone(self, what: str) -> bool:
+        """Frames still in flight when the session ended are dropped, quietly."""
+        if not self.state.finished:
+            return False
+        logger.debug("Session %s: %s after the session ended, dropped", self.session_id, what)
+        return True
+
+    def check_timestamp(self, timestamp: float, ahead: float = 0.0) -> None:
+        """Refuse a client time that cannot have happened yet (or past the interview's cap).
+
+        ``ahead``: how far the client may legitimately schedule beyond now (AI audio
+        already sent and queued for playback). Bounded inputs keep the mix bounded: one
+        chunk stamped two hours ahead would otherwise make hours of WAV.
+        """
+        elapsed = time.time() - self.opened_wall
+        limit = min(
+            elapsed + settings.CLIENT_CLOCK_SLACK_SECONDS + ahead,
+            settings.MAX_INTERVIEW_SECONDS,
+        )
+        if timestamp > limit:
+            raise ProtocolError(
+                "timestamp_out_of_range",
+                f"Timestamp {timestamp:.3f} s is later than the session can have run "
+                f"({limit:.1f} s).",
+            )
+
     async def on_mic(self, seq: int, timestamp: float, pcm: bytes) -> None:
-        if self.state.finished:
-            return  # ending or handed off: the spool is closing, nothing more is kept
+        if self._gone("mic chunk"):
+            return
         now = time.monotonic()
-        if not self.buffer.add_mic_chunk(seq, timestamp, pcm):
+        self.check_timestamp(timestamp)
+        try:
+            fresh = self.buffer.add_mic_chunk(seq, timestamp, pcm)
+        except SeqOutOfWindow:
+            raise ProtocolError(
+                "seq_out_of_window",
+                f"Mic seq {seq} is too far ahead of the last one received; "
+                f"send from {self.buffer.resume_from_seq}.",
+            ) from None
+        if not fresh:
             return  # duplicate (e.g. resent after a reconnect): already stored and forwarded
         duration_ms = len(pcm) / (SAMPLE_RATE * 2 / 1000)
         self.clock.observe(timestamp + duration_ms / 1000, now)
@@ -241,8 +282,10 @@ class LiveSession:
             await self.provider.append_audio(pcm)
 
     async def on_ai_played(self, seq: int, timestamp: float) -> None:
-        if self.state.finished:
+        if self._gone("playback report"):
             return
+        queued = max(0.0, self.buffer.playback_end() - self.clock.now())
+        self.check_timestamp(timestamp, ahead=queued)
         try:
             fresh = self.buffer.update_ai_timestamp(seq, timestamp)
         except UnknownSeq:
@@ -257,7 +300,7 @@ class LiveSession:
             await services.save_latency(self.interview_id, self.latency.summary())
 
     async def on_interrupted(self, seq: int, played_ms: float) -> None:
-        if self.state.finished:
+        if self._gone("interruption"):
             return
         try:
             cut = self.buffer.truncate_ai(seq, played_ms)
@@ -271,8 +314,9 @@ class LiveSession:
             await self.provider.truncate(cut.item_id, cut.audio_end_ms)
 
     def on_recording_started(self, timestamp: float) -> None:
-        if self.state.finished:
+        if self._gone("recording start"):
             return
+        self.check_timestamp(timestamp)
         self.buffer.recording_started(timestamp)
 
     # -- provider events -------------------------------------------------------
@@ -292,7 +336,8 @@ class LiveSession:
 
     async def provider_failed(self, message: str) -> None:
         """The provider gave up: tell the browser and keep the session for a reconnect."""
-        await self.send_error("provider_unavailable", message or "The AI provider is unavailable.")
+        logger.error("Session %s: %s", self.session_id, message)
+        await self.send(notices.notice(notices.UNAVAILABLE))
         peer = self.peer
         if peer is not None:
             self.detach(peer)  # keep the session: a reconnect starts a new provider, seeded
@@ -315,17 +360,39 @@ class LiveSession:
     # -- ending ----------------------------------------------------------------
     async def end(self, reason: Interview.EndReason) -> None:
         """Finish the session exactly once: flush, complete, request mixing, tell the browser."""
+        await self._finish(reason)
+
+    async def fail(self, staff_reason: str) -> None:
+        """The interviewer cannot go on: one notice, then end; the interview is ``failed``."""
+        if not self.state.finished:
+            await self.send(notices.notice(notices.UNAVAILABLE))
+        await self._finish(Interview.EndReason.PROVIDER_FAILED, failure=staff_reason)
+
+    async def _finish(self, reason: Interview.EndReason, failure: str = "") -> None:
         if self.state.finished:
             return
         self.state = SessionState.ENDED
         SESSIONS.pop(self.key, None)
+        if not failure:
+            await self._hear_last_words()
         await self._release(ended=True)
-        await services.complete_interview(interview_id=self.interview_id, end_reason=reason)
+        if failure:
+            await services.fail_interview(
+                interview_id=self.interview_id, reason=failure, end_reason=reason
+            )
+        else:
+            await services.complete_interview(interview_id=self.interview_id, end_reason=reason)
         await services.save_latency(self.interview_id, self.latency.summary())
         try:
             await sync_to_async(media_services.request_mixing)(self.interview_id, self.session_id)
         except Exception:
             logger.exception("Interview %s: requesting the audio mix failed", self.interview_id)
+        if reason == Interview.EndReason.ABANDONED:
+            # Nobody will upload the rest or complete the recording: export what arrived.
+            try:
+                await sync_to_async(finalise_recording_task.enqueue)(self.interview_id)
+            except Exception:
+                logger.exception("Interview %s: finalising the recording failed", self.interview_id)
         logger.info(
             "Session %s of interview %s ended (%s)",
             self.session_id,
@@ -351,7 +418,28 @@ class LiveSession:
         if peer is not None:
             await notify_superseded(peer)
 
+    async def _hear_last_words(self) -> None:
+        """Give the last answer's transcript a bounded moment to arrive and be stored.
+
+        The candidate may press End while their last words are still being transcribed;
+        the provider's remaining events are handled before the session lets go of it.
+        """
+        provider, pump = self.provider, self._pump_task
+        if provider is None or pump is None or pump is asyncio.current_task():
+            return
+        wait = settings.END_TRANSCRIPT_WAIT_SECONDS
+        started = time.monotonic()
+        try:
+            await provider.settle(wait)
+        except Exception:
+            logger.exception("Session %s: waiting for transcripts failed", self.session_id)
+        await provider.close()  # ends the event stream: the pump handles what is left, then stops
+        left = max(0.5, wait - (time.monotonic() - started))
+        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
+            await asyncio.wait_for(asyncio.shield(pump), left)
+
     async def _release(self, ended: bool) -> None:
+        self.events.stop()
         current = asyncio.current_task()
         for task in (self._expiry_task, self._finish_task, self._pump_task, self._flush_task):
             if task is not None and task is not current and not task.done():

@@ -39,4 +39,8 @@ def create_provider(
         options.setdefault("base_url", settings.OPENAI_BASE_URL)
         options.setdefault("voice", settings.OPENAI_REALTIME_VOICE)
         options.setdefault("history_loader", history_loader)
+        options.setdefault("turn_detection", settings.OPENAI_TURN_DETECTION)
+        options.setdefault("eagerness", settings.OPENAI_VAD_EAGERNESS)
+        options.setdefault("silence_duration_ms", settings.OPENAI_VAD_SILENCE_MS)
+        options.setdefault("recycle_after_seconds", settings.OPENAI_RECYCLE_MINUTES * 60)
     return cls(**options)

@@ -7,11 +7,13 @@ A few events outside that vocabulary report the provider's own life cycle:
 
 - ``provider.disconnected`` ``{message}`` – the upstream connection dropped; reconnecting.
 - ``provider.reconnected`` ``{}`` – a new upstream session, re-seeded.
-
-``audio_start_ms`` / ``audio_end_ms`` always count input audio handed to
-``append_audio`` since the provider started, across upstream reconnects.
-- ``provider.failed`` ``{message}`` – gave up reconnecting; the provider is dead.
+- ``provider.failed`` ``{message, final}`` – the provider is dead: gave up reconnecting, or
+  (``final``) the upstream refused the conversation for good; ``message`` is for staff.
+- ``provider.response_failed`` ``{reason}`` – a reply failed and will not be retried.
 - ``provider.interview_complete`` ``{}`` – the interviewer said goodbye.
+
+``audio_start_ms`` (where the speech began) / ``audio_end_ms`` always count input audio
+handed to ``append_audio`` since the provider started, across upstream reconnects.
 """
 
 from __future__ import annotations
@@ -20,6 +22,18 @@ import asyncio
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+
+
+class ProviderRefused(Exception):
+    """The provider will never run this conversation (key, quota, configuration).
+
+    ``reason`` is written for staff; the candidate is only told the interviewer is
+    unavailable.
+    """
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -68,6 +82,8 @@ class RealtimeProvider(ABC):
     def __init__(self) -> None:
         self._events: asyncio.Queue[dict | None] = asyncio.Queue()
         self.closed = False
+        self._emitted = 0
+        self._handled = 0
 
     # -- lifecycle -------------------------------------------------------------
     @abstractmethod
@@ -96,6 +112,10 @@ class RealtimeProvider(ABC):
     async def cancel_response(self) -> None:
         """Stop the reply in progress (the candidate is no longer listening)."""
 
+    async def settle(self, timeout: float) -> None:
+        """Wait, at most ``timeout`` seconds, until the candidate's ended turns are transcribed."""
+        return  # nothing to wait for unless the provider transcribes in the background
+
     @abstractmethod
     async def resume_after_drop(self) -> None:
         """The browser came back after its connection dropped mid-reply: carry on naturally."""
@@ -103,6 +123,7 @@ class RealtimeProvider(ABC):
     # -- output ----------------------------------------------------------------
     def emit(self, event: dict) -> None:
         if not self.closed:
+            self._emitted += 1
             self._events.put_nowait(event)
 
     async def events(self) -> AsyncIterator[dict]:
@@ -111,3 +132,12 @@ class RealtimeProvider(ABC):
             if event is None:
                 return
             yield event
+            self._handled += 1  # resumed: the reader has finished with the event
+
+    async def wait_handled(self, timeout: float) -> None:
+        """Until the reader has handled every event emitted so far (e.g. stored the
+        transcript a re-seed will read back), at most ``timeout`` seconds."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._handled < self._emitted and loop.time() < deadline and not self.closed:
+            await asyncio.sleep(0.01)

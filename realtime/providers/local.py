@@ -131,6 +131,9 @@ class LocalInterviewer(RealtimeProvider):
         self._ears.close()
         await super().close()
 
+    async def settle(self, timeout: float) -> None:
+        await self._ears.wait_transcribed(timeout)
+
     # -- input -----------------------------------------------------------------
     async def append_audio(self, pcm: bytes) -> None:
         if self.closed:

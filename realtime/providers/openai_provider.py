@@ -1,34 +1,47 @@
 """OpenAI Realtime (GA) through the official SDK's websocket connection.
 
-The SDK opens ``<ws base>/realtime?model=…`` with the bearer key. We configure the
-session (PCM16 24 kHz both ways, server VAD, input transcription, the job's
-instructions and an ``end_interview`` tool the model calls after saying goodbye),
-forward mic audio with ``input_audio_buffer.append`` and pass server events through
-unchanged. When the socket drops (network, the 60-minute cap, ``session_expired``) we
-reconnect with exponential backoff, a limited number of times, and re-seed the new
-session with the instructions and the transcript so far.
+The SDK opens ``<ws base>/realtime?model=…`` with the bearer key. Each upstream session
+is configured first (``session.update``, then we wait for ``session.updated``: a refused
+configuration is final), then seeded with the transcript so far as items whose ids we
+choose, so their ``conversation.item.added``/``done`` echoes are recognised and dropped.
+Responses are requested one at a time; a request made while one runs waits for its
+``response.done``. Server events otherwise pass through unchanged.
+
+When the socket drops we reconnect with backoff within a budget of attempts per time
+window; errors that retrying cannot fix (key, quota, model: ``openai_errors.py``) stop it
+at once. Before the 60-minute cap, at the end of a reply, the connection is recycled: a
+fresh session, seeded the same way, which the candidate does not notice.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 import logging
 import random
+import time
+import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable
 
 from .base import HistoryEntry, RealtimeProvider, SessionSeed
+from .openai_config import (
+    DEFAULT_MODEL,
+    PREFIX_PADDING_MS,
+    RESEEDED_NOTE,
+    RESUME_NOTE,
+    TurnDetection,
+    calls_end_tool,
+    session_config,
+)
+from .openai_errors import ACTIVE_RESPONSE, SESSION_EXPIRED, UpstreamRefused, is_benign, is_final
+from .openai_errors import staff_reason as error_reason
 
 logger = logging.getLogger("realtime.providers.openai")
 
-END_TOOL = {
-    "type": "function",
-    "name": "end_interview",
-    "description": "End the interview after thanking the candidate and saying goodbye.",
-    "parameters": {"type": "object", "properties": {}, "required": []},
-}
+ECHOES = ("conversation.item.added", "conversation.item.done")
 
 
 class OpenAIRealtimeProvider(RealtimeProvider):
@@ -38,14 +51,19 @@ class OpenAIRealtimeProvider(RealtimeProvider):
         self,
         *,
         api_key: str,
-        model: str = "gpt-realtime",
+        model: str = DEFAULT_MODEL,
         base_url: str | None = None,
         voice: str = "marin",
         transcription_model: str = "gpt-4o-mini-transcribe",
+        turn_detection: str = "semantic_vad",
+        eagerness: str = "low",
         silence_duration_ms: int = 500,
-        max_reconnects: int = 4,
+        reconnect_budget: int = 4,
+        reconnect_window: float = 60.0,
         initial_backoff: float = 0.5,
         max_backoff: float = 8.0,
+        recycle_after_seconds: float = 50 * 60,
+        handshake_timeout: float = 10.0,
         history_loader: Callable[[], Awaitable[list[HistoryEntry]]] | None = None,
         max_pending_audio_ms: int = 5000,
     ):
@@ -55,10 +73,14 @@ class OpenAIRealtimeProvider(RealtimeProvider):
         self.base_url = base_url
         self.voice = voice
         self.transcription_model = transcription_model
-        self.turn_silence_ms = silence_duration_ms
-        self.max_reconnects = max_reconnects
+        self.turns = TurnDetection(turn_detection, eagerness, silence_duration_ms)
+        self.turn_silence_ms = self.turns.silence_before_stop_ms
+        self.reconnect_budget = reconnect_budget
+        self.reconnect_window = reconnect_window
         self.initial_backoff = initial_backoff
         self.max_backoff = max_backoff
+        self.recycle_after_seconds = recycle_after_seconds
+        self.handshake_timeout = handshake_timeout
         self.history_loader = history_loader
         self._seed = SessionSeed()
         self._client = None
@@ -66,6 +88,16 @@ class OpenAIRealtimeProvider(RealtimeProvider):
         self._reader: asyncio.Task | None = None
         self._dead = False
         self._reconnecting = False
+        self._failure = ""  # set by a final error: why the provider stopped, for staff
+        self._attempts: deque[float] = deque()  # reconnect attempts inside the window
+        self._opened_at = 0.0
+        self._own_items: set[str] = set()  # ids of the items we seeded: their echoes are ours
+        self._assistant_items: set[str] = set()  # items this upstream session can truncate
+        self._pending_transcripts: set[str] = set()
+        self._response_active = False
+        self._wanted: dict | None = None  # a response to request when the active one is done
+        self._last_request: dict = {}
+        self._retried = False
         self._pending_audio: deque[bytes] = deque(maxlen=max(1, max_pending_audio_ms // 100))
         # Input audio ms handed to us in total, and where the current upstream session's
         # audio began: speech events are rewritten onto one continuous input clock.
@@ -75,6 +107,10 @@ class OpenAIRealtimeProvider(RealtimeProvider):
     @property
     def alive(self) -> bool:
         return not self.closed and not self._dead
+
+    @property
+    def failure(self) -> str:
+        return self._failure
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self, seed: SessionSeed) -> None:
@@ -93,63 +129,83 @@ class OpenAIRealtimeProvider(RealtimeProvider):
         await super().close()
         if self._reader is not None:
             self._reader.cancel()
-        if self._conn is not None:
-            try:
-                await self._conn.close()
-            except Exception:  # already gone
-                logger.debug("OpenAI Realtime close failed", exc_info=True)
+        await self._close_conn(self._conn)
+
+    @staticmethod
+    async def _close_conn(conn) -> None:
+        if conn is None:
+            return
+        try:
+            await conn.close()
+        except Exception:  # already gone
+            logger.debug("OpenAI Realtime close failed", exc_info=True)
 
     def session_config(self, resumed: bool = False) -> dict:
         instructions = self._seed.full_instructions()
         if resumed:
-            instructions += (
-                "\n\nThe connection was re-established. The conversation so far is in the history: "
-                "continue from where it stopped, without greeting again."
-            )
-        return {
-            "type": "realtime",
-            "instructions": instructions,
-            "output_modalities": ["audio"],
-            "audio": {
-                "input": {
-                    "format": {"type": "audio/pcm", "rate": 24000},
-                    "transcription": {"model": self.transcription_model},
-                    "noise_reduction": {"type": "near_field"},
-                    "turn_detection": {
-                        "type": "server_vad",
-                        "threshold": 0.5,
-                        "prefix_padding_ms": 300,
-                        "silence_duration_ms": self.turn_silence_ms,
-                        "create_response": True,
-                        "interrupt_response": True,
-                    },
-                },
-                "output": {"format": {"type": "audio/pcm", "rate": 24000}, "voice": self.voice},
-            },
-            "tools": [END_TOOL],
-            "tool_choice": "auto",
-        }
+            instructions += "\n\n" + RESEEDED_NOTE
+        return session_config(
+            instructions,
+            voice=self.voice,
+            transcription_model=self.transcription_model,
+            turns=self.turns,
+        )
 
     async def _open(self, history: list[HistoryEntry]) -> None:
+        """Connect, configure, seed; the new connection replaces the old one only when ready."""
+        from websockets.exceptions import ConnectionClosed
+
         conn = await self._client.realtime.connect(model=self.model).enter()
         try:
-            await conn.session.update(session=self.session_config(resumed=bool(history)))
+            # Closed at once (a quota error): what it said before closing is read below.
+            with contextlib.suppress(ConnectionClosed):
+                await conn.session.update(session=self.session_config(resumed=bool(history)))
+            await asyncio.wait_for(self._configured(conn), self.handshake_timeout)
+            own = set()
             for entry in history:
+                item_id = f"seed_{uuid.uuid4().hex[:24]}"
+                own.add(item_id)
                 role = "user" if entry.role == "candidate" else "assistant"
                 kind = "input_text" if role == "user" else "output_text"
                 await conn.conversation.item.create(
                     item={
+                        "id": item_id,
                         "type": "message",
                         "role": role,
                         "content": [{"type": kind, "text": entry.text}],
                     }
                 )
-            if not history or history[-1].role == "candidate":
-                await conn.response.create()  # greet, or answer the turn the drop interrupted
+            greet = not history or history[-1].role == "candidate"
+            if greet:  # greet, or answer the turn the drop interrupted
+                await conn.response.create()
         except BaseException:
-            await conn.close()
+            await self._close_conn(conn)
             raise
-        self._conn = conn
+        self._conn, self._opened_at = conn, time.monotonic()
+        self._own_items, self._assistant_items = own, set()
+        self._pending_transcripts = set()
+        self._response_active, self._last_request = greet, {}
+
+    async def _configured(self, conn) -> None:
+        """Wait for ``session.updated``; a refusal or a final error raises ``UpstreamRefused``."""
+        while True:
+            event = json.loads(await conn.recv_bytes())
+            kind = event.get("type")
+            if kind == "session.updated":
+                return
+            if kind == "error":
+                error = event.get("error") or {}
+                logger.warning(
+                    "OpenAI Realtime error %s during the handshake: %s",
+                    error.get("code"),
+                    error.get("message"),
+                )
+                if is_final(error) or str(error.get("param") or "").startswith("session"):
+                    raise UpstreamRefused(error_reason(error, "configuring the session"))
+
+    async def _history(self) -> list[HistoryEntry]:
+        await self.wait_handled(timeout=2.0)  # the session has stored what we passed on
+        return list(await self.history_loader() if self.history_loader else self._seed.history)
 
     # -- input -----------------------------------------------------------------
     async def append_audio(self, pcm: bytes) -> None:
@@ -167,34 +223,50 @@ class OpenAIRealtimeProvider(RealtimeProvider):
         except Exception:
             self._pending_audio.append(pcm)  # the reader notices the drop and reconnects
 
+    async def _flush_pending_audio(self) -> None:
+        pending = list(self._pending_audio)
+        self._pending_audio.clear()
+        self._base_ms = self._handed_ms - sum(len(p) for p in pending) / 48.0
+        self._reconnecting = False
+        for pcm in pending:
+            await self._forward(pcm)
+        if self._wanted is not None and not self._response_active:
+            wanted, self._wanted = self._wanted, None
+            await self._request_response(wanted)
+
     async def truncate(self, item_id: str, audio_end_ms: int) -> None:
+        if item_id not in self._assistant_items:
+            return  # an item of an earlier upstream session: nothing left to cut there
         await self._send(
             lambda c: c.conversation.item.truncate(
                 item_id=item_id, content_index=0, audio_end_ms=int(audio_end_ms)
             )
         )
 
+    async def settle(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._pending_transcripts and self.alive and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+
     async def cancel_response(self) -> None:
-        await self._send(lambda c: c.response.cancel())
+        self._wanted = None
+        if self._response_active:
+            await self._send(lambda c: c.response.cancel())
 
     async def resume_after_drop(self) -> None:
-        async def ask(conn):
-            await conn.conversation.item.create(
-                item={
-                    "type": "message",
-                    "role": "user",
-                    "content": [
-                        {
-                            "type": "input_text",
-                            "text": "(My connection dropped for a moment while you were speaking. "
-                            "Please repeat your last question briefly.)",
-                        }
-                    ],
-                }
-            )
-            await conn.response.create()
+        note = self._seed.full_instructions() + "\n\n" + RESUME_NOTE
+        await self._request_response({"instructions": note})
 
-        await self._send(ask)
+    async def _request_response(self, params: dict | None = None) -> None:
+        """One response at a time: a request made while one runs waits for its end."""
+        params = params or {}
+        if self._response_active or self._reconnecting:
+            self._wanted = params
+            return
+        self._response_active, self._last_request = True, params
+        await self._send(
+            lambda c: c.response.create(response=params) if params else c.response.create()
+        )
 
     async def _send(self, action) -> None:
         if not self.alive or self._reconnecting or self._conn is None:
@@ -212,52 +284,90 @@ class OpenAIRealtimeProvider(RealtimeProvider):
             try:
                 raw = await self._conn.recv_bytes()
             except ConnectionClosed as exc:
-                if self.closed:
+                if self.closed or not await self._after_close(exc):
                     return
-                code = exc.rcvd.code if exc.rcvd is not None else 1006
-                logger.warning("OpenAI Realtime connection closed (code %s); reconnecting", code)
-                self.emit(
-                    {
-                        "type": "provider.disconnected",
-                        "message": f"The AI provider connection closed (code {code}); reconnecting.",
-                    }
-                )
-                if await self._reconnect():
-                    continue
-                self._dead = True
-                logger.error(
-                    "OpenAI Realtime: giving up after %d reconnect attempts", self.max_reconnects
-                )
-                self.emit(
-                    {"type": "provider.failed", "message": "The AI provider could not be reached."}
-                )
-                return
+                continue
             try:
                 event = json.loads(raw)
             except ValueError:
                 logger.warning("OpenAI Realtime sent a frame that is not JSON (%d bytes)", len(raw))
                 continue
-            if not isinstance(event, dict):
-                continue
-            self._observe(event)
-            self.emit(event)
-            if event.get("type") == "response.done" and _calls_end_tool(event):
-                self.emit({"type": "provider.interview_complete"})
+            if isinstance(event, dict):
+                await self._on_event(event)
+
+    async def _after_close(self, exc) -> bool:
+        """The upstream socket closed: reconnect if that can help. False when given up."""
+        code = exc.rcvd.code if exc.rcvd is not None else 1006
+        if not self._failure:
+            logger.warning("OpenAI Realtime connection closed (code %s); reconnecting", code)
+            self.emit({"type": "provider.disconnected", "message": f"closed with code {code}"})
+            if await self._reconnect():
+                return True
+        self._dead = True
+        if self._failure:
+            logger.error("OpenAI Realtime stopped: %s", self._failure)
+            self.emit({"type": "provider.failed", "message": self._failure, "final": True})
+        else:
+            message = (
+                f"OpenAI Realtime could not be reached ({len(self._attempts)} reconnect "
+                f"attempts within {self.reconnect_window:g} s)."
+            )
+            logger.error("%s Giving up.", message)
+            self.emit({"type": "provider.failed", "message": message, "final": False})
+        return False
+
+    async def _on_event(self, event: dict) -> None:
+        kind = event.get("type")
+        if kind in ECHOES and (event.get("item") or {}).get("id") in self._own_items:
+            return  # our own seeded history coming back
+        if kind == "error" and self._swallow(event.get("error") or {}):
+            if self._failure:
+                await self._close_conn(self._conn)  # the reader sees the close and stops
+            return
+        self._observe(event)
+        self.emit(event)
+        if kind == "response.done":
+            await self._on_response_done(event)
+        if kind in ("response.done", *TRANSCRIPTION_ENDS):
+            await self._maybe_recycle()
+
+    def _swallow(self, error: dict) -> bool:
+        """Handle an upstream error here; True when the session need not hear of it."""
+        code = error.get("code")
+        if is_final(error):
+            self._failure = error_reason(error)
+            logger.error("OpenAI Realtime final error %s: %s", code, error.get("message"))
+            return True
+        if code == ACTIVE_RESPONSE:
+            self._wanted = self._wanted if self._wanted is not None else self._last_request
+            logger.debug("OpenAI Realtime: response.create during a response; queued")
+            return True
+        if is_benign(error) or code == SESSION_EXPIRED:
+            logger.info("OpenAI Realtime %s: %s", code, error.get("message"))
+            return True  # a late cancel or truncate; or the cap, followed by a reconnect
+        logger.warning(
+            "OpenAI Realtime error %s (%s): %s", code, error.get("type"), error.get("message")
+        )
+        return False
 
     def _observe(self, event: dict) -> None:
         kind = event.get("type")
         if kind == "input_audio_buffer.speech_started" and "audio_start_ms" in event:
-            event["audio_start_ms"] = int(event["audio_start_ms"] + self._base_ms)
+            # Where the speech itself began: the server's start includes the prefix padding.
+            start = event["audio_start_ms"] + PREFIX_PADDING_MS + self._base_ms
+            event["audio_start_ms"] = int(start)
         elif kind == "input_audio_buffer.speech_stopped" and "audio_end_ms" in event:
             event["audio_end_ms"] = int(event["audio_end_ms"] + self._base_ms)
-        elif kind == "error":
-            err = event.get("error") or {}
-            logger.warning(
-                "OpenAI Realtime error %s (%s): %s",
-                err.get("code"),
-                err.get("type"),
-                err.get("message"),
-            )
+        elif kind == "input_audio_buffer.committed":
+            self._pending_transcripts.add(str(event.get("item_id")))
+        elif kind in TRANSCRIPTION_ENDS:
+            self._pending_transcripts.discard(str(event.get("item_id")))
+        elif kind == "response.created":
+            self._response_active = True
+        elif kind == "conversation.item.added":
+            item = event.get("item") or {}
+            if item.get("role") == "assistant":
+                self._assistant_items.add(str(item.get("id")))
         elif kind == "rate_limits.updated":
             for limit in event.get("rate_limits") or []:
                 if isinstance(limit, dict) and limit.get("remaining") == 0:
@@ -267,48 +377,99 @@ class OpenAIRealtimeProvider(RealtimeProvider):
                         limit.get("reset_seconds"),
                     )
 
+    async def _on_response_done(self, event: dict) -> None:
+        self._response_active = False
+        if calls_end_tool(event):
+            self.emit({"type": "provider.interview_complete"})
+        response = event.get("response") or {}
+        status = response.get("status")
+        if status in ("failed", "incomplete"):
+            details = response.get("status_details") or {}
+            error = details.get("error") or {}
+            reason = error.get("code") or details.get("reason") or status
+            retry = status == "failed" and not self._retried and not is_final(error)
+            logger.warning(
+                "OpenAI Realtime response %s %s (%s)%s",
+                response.get("id"),
+                status,
+                reason,
+                "; retrying once" if retry else "",
+            )
+            if retry:
+                self._retried = True
+                self._wanted = self._last_request
+            else:
+                self.emit({"type": "provider.response_failed", "reason": str(reason)})
+        elif status == "completed":
+            self._retried = False
+        if self._wanted is not None:
+            wanted, self._wanted = self._wanted, None
+            await self._request_response(wanted)
+
+    async def _maybe_recycle(self) -> None:
+        """Before the cap: at a quiet moment, move to a fresh upstream session."""
+        if (
+            time.monotonic() - self._opened_at < self.recycle_after_seconds
+            or self._response_active
+            or self._pending_transcripts
+            or self._wanted is not None
+        ):
+            return
+        old = self._conn
+        self._reconnecting = True
+        try:
+            await self._open(await self._history())
+        except UpstreamRefused as exc:
+            self._failure = exc.reason
+            await self._close_conn(old)  # the reader sees the close and stops
+            return
+        except Exception as exc:
+            logger.warning("OpenAI Realtime recycle failed (%s); keeping the session", exc)
+            self._opened_at = time.monotonic()
+            await self._flush_pending_audio()
+            return
+        logger.info("OpenAI Realtime session recycled before its time cap")
+        await self._close_conn(old)
+        await self._flush_pending_audio()
+
     async def _reconnect(self) -> bool:
         self._reconnecting = True
         try:
-            for attempt in range(1, self.max_reconnects + 1):
+            while not self.closed:
+                now = time.monotonic()
+                while self._attempts and now - self._attempts[0] > self.reconnect_window:
+                    self._attempts.popleft()
+                if len(self._attempts) >= self.reconnect_budget:
+                    return False
+                self._attempts.append(now)
+                attempt = len(self._attempts)
                 delay = min(self.initial_backoff * 2 ** (attempt - 1), self.max_backoff)
                 await asyncio.sleep(delay * (0.75 + random.random() * 0.25))
                 if self.closed:
                     return False
                 try:
-                    history = (
-                        await self.history_loader() if self.history_loader else self._seed.history
-                    )
-                    await self._open(list(history))
+                    await self._open(await self._history())
+                except UpstreamRefused as exc:
+                    self._failure = exc.reason
+                    return False
                 except Exception as exc:
                     logger.warning(
                         "OpenAI Realtime reconnect attempt %d/%d failed: %s",
                         attempt,
-                        self.max_reconnects,
+                        self.reconnect_budget,
                         exc,
                     )
                     continue
                 logger.info("OpenAI Realtime reconnected (attempt %d) and re-seeded", attempt)
                 self.emit({"type": "provider.reconnected"})
-                pending = list(self._pending_audio)
-                self._pending_audio.clear()
-                self._base_ms = self._handed_ms - sum(len(p) for p in pending) / 48.0
-                self._reconnecting = False
-                for pcm in pending:
-                    await self._forward(pcm)
+                await self._flush_pending_audio()
                 return True
             return False
         finally:
             self._reconnecting = False
 
 
-def _calls_end_tool(event: dict) -> bool:
-    response = event.get("response") or {}
-    for item in response.get("output") or []:
-        if (
-            isinstance(item, dict)
-            and item.get("type") == "function_call"
-            and item.get("name") == END_TOOL["name"]
-        ):
-            return True
-    return False
+TRANSCRIPTION_ENDS = (
+    "conversation.item.input_audio_transcription.completed",
+    "conversation.item.input_audio_transcription.failed",
+)

@@ -1,21 +1,22 @@
-// The Data Explorer page: renders /api/admin/data, keeps every control in the URL.
-import { emptyState, exportParams, pageParams, stateFromSearch, toggleSort } from "./state.js";
+// The Data Explorer page: renders the list API's answer and keeps every control in the URL.
+import { CELL_CLASSES, fieldContent } from "./cells.js";
+import { CONFIG } from "./config.js";
+import { bindDates } from "./dates.js";
+import { FilterMenu } from "./menus.js";
+import { createTaskPanel } from "./panel.js";
+import { bindPopover } from "./popover.js";
+import { bindSavedViews } from "./saved-views.js";
+import { emptyState, exportParams, onlyFilterParams, pageParams, stateFromSearch, toggleSort, viewParams } from "./state.js";
 
 const root = document.querySelector(".explorer");
-const API_URL = root.dataset.apiUrl;
-const EXPORT_URL = root.dataset.exportUrl;
-const SEARCH_DELAY_MS = 300;
+const { urls } = CONFIG;
 
 const $ = (selector) => root.querySelector(selector);
 const form = $("#explorer-filters");
 const controls = {
   search: $("#f-search"),
-  project: $("#f-project"),
-  annotator: $("#f-annotator"),
-  tags: $("#f-tags"),
   ratingMin: $("#f-rating-min"),
   ratingMax: $("#f-rating-max"),
-  created: $("#f-created"),
   pageSize: $("#page-size"),
 };
 const resultsBox = $(".explorer-results");
@@ -24,44 +25,45 @@ const errorBox = $("#explorer-error");
 const countLabel = $("#result-count");
 const emptyState$ = $("#empty-state");
 const loading = $("#loading-state");
+const headers = [...root.querySelectorAll("th[data-column]")];
+const columnBoxes = [...root.querySelectorAll("#columns-panel input[name=column]")];
 
 let state = stateFromSearch(location.search);
 let lastCount = 0;
 let inflight = null;
 let searchTimer = null;
-// Remember labels of selected facet values, so a selection stays visible even when the
-// other filters leave no rows carrying it.
-const knownLabels = { project: new Map(), annotator: new Map(), tags: new Map() };
+let rows = [];
 
-const dateFormatter = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
-const formatDate = (iso) => (iso ? dateFormatter.format(new Date(iso)) : "");
 const STATUS_LABELS = Object.fromEntries(
   [...form.querySelectorAll("input[name=status]")].map((input) => [input.value, input.nextElementSibling.textContent]),
 );
+const dates = bindDates(root, { span: CONFIG.span, onChange: (changes) => update(changes) });
+const menus = CONFIG.menus.map(
+  ({ param, facet }) =>
+    new FilterMenu(root.querySelector(`.filter-menu[data-menu="${param}"]`), {
+      facet,
+      countsUrl: urls.counts,
+      countParams: () => onlyFilterParams(state),
+      onChange: (values) => update({ [param]: values }),
+    }),
+);
+const menuFor = Object.fromEntries(CONFIG.menus.map(({ param, facet }, i) => [facet, { param, menu: menus[i] }]));
+const panel = createTaskPanel(root, { columns: CONFIG.columns, adminUrl: urls.task_admin, statusLabels: STATUS_LABELS });
+bindPopover($("#columns-button"), $("#columns-panel"));
+bindSavedViews(root, { url: urls.views, currentQuery: () => viewParams(state).toString() });
 
-const picker = window.flatpickr(controls.created, {
-  mode: "range",
-  showMonths: 2,
-  dateFormat: "Y-m-d",
-  allowInput: false,
-  onClose(selected, _text, instance) {
-    if (selected.length === 1) instance.setDate([selected[0], selected[0]], false);
-    const dates = instance.selectedDates.map((date) => instance.formatDate(date, "Y-m-d"));
-    update({ created_from: dates[0] ?? "", created_to: dates[1] ?? dates[0] ?? "" });
-  },
-});
-
-function update(changes, { resetPage = true } = {}) {
+function update(changes, { resetPage = true, refetch = true } = {}) {
   state = { ...state, ...changes };
   if (resetPage) state.page = 1;
-  const query = pageParams(state).toString();
+  const query = viewParams(state).toString();
   const url = `${location.pathname}${query ? `?${query}` : ""}`;
   if (url !== `${location.pathname}${location.search}`) history.pushState(null, "", url);
-  load();
-}
-
-function selectedValues(select) {
-  return [...select.selectedOptions].map((option) => option.value);
+  if (refetch) {
+    load();
+  } else {
+    syncControls();
+    renderRows(rows);
+  }
 }
 
 function syncControls() {
@@ -70,80 +72,49 @@ function syncControls() {
   controls.ratingMax.value = state.rating_max;
   for (const input of form.querySelectorAll("input[name=status]")) input.checked = state.status.includes(input.value);
   for (const input of form.querySelectorAll("input[name=tags_mode]")) input.checked = input.value === state.tags_mode;
-  if (state.created_from) picker.setDate([state.created_from, state.created_to || state.created_from], false);
-  else picker.clear(false);
+  dates.sync(state);
   controls.pageSize.value = String(state.page_size);
   if (controls.pageSize.value !== String(state.page_size)) {
     controls.pageSize.append(new Option(String(state.page_size)));
     controls.pageSize.value = String(state.page_size);
   }
-  for (const th of root.querySelectorAll("th[data-sort]")) {
+  for (const th of headers) {
+    th.hidden = !state.columns.includes(th.dataset.column);
+    if (!th.dataset.sort) continue;
     const active = th.dataset.sort === state.sort_by;
     th.setAttribute("aria-sort", active ? (state.sort_dir === "asc" ? "ascending" : "descending") : "none");
     th.classList.toggle("sorted", active);
     th.classList.toggle("ascending", active && state.sort_dir === "asc");
     th.classList.toggle("descending", active && state.sort_dir === "desc");
   }
-  fillSelect(controls.project, "project", []);
-  fillSelect(controls.annotator, "annotator", []);
-  fillSelect(controls.tags, "tags", []);
-  updateExportLinks();
-}
-
-function fillSelect(select, key, items) {
-  for (const { value, label } of items) knownLabels[key].set(value, label);
-  const selected = new Set(state[key]);
-  const values = new Map(items.map(({ value, label }) => [value, label]));
-  for (const value of selected) if (!values.has(value)) values.set(value, knownLabels[key].get(value) ?? `#${value}`);
-  select.replaceChildren(
-    ...[...values].map(([value, label]) => {
-      const option = new Option(label, value, false, selected.has(value));
-      return option;
-    }),
-  );
-}
-
-function updateExportLinks() {
-  $("#export-csv").href = `${EXPORT_URL}?${exportParams(state, "csv")}`;
-  $("#export-json").href = `${EXPORT_URL}?${exportParams(state, "json")}`;
-}
-
-function cell(text, className) {
-  const td = document.createElement("td");
-  td.textContent = text;
-  if (className) td.className = className;
-  return td;
+  for (const box of columnBoxes) box.checked = state.columns.includes(box.value);
+  for (const { param, menu } of Object.values(menuFor)) menu.setSelected(state[param]);
+  $("#export-csv").href = `${urls.export}?${exportParams(state, "csv")}`;
+  $("#export-json").href = `${urls.export}?${exportParams(state, "json")}`;
 }
 
 function renderRows(results) {
+  rows = results;
+  const shown = CONFIG.columns.filter((column) => state.columns.includes(column.key));
   rowsBody.replaceChildren(
-    ...results.map((row) => {
+    ...results.map((row, index) => {
       const tr = document.createElement("tr");
-      const status = cell("", "status");
-      const badge = document.createElement("span");
-      badge.className = `status-badge status-${row.status}`;
-      badge.textContent = STATUS_LABELS[row.status] ?? row.status;
-      status.append(badge);
-      const tags = cell("", "tags");
-      tags.append(
-        ...row.dataset_tags.map((tag) => {
-          const span = document.createElement("span");
-          span.className = "tag";
-          span.textContent = tag;
-          return span;
-        }),
-      );
-      tr.append(
-        cell(row.task_name, "task-name"),
-        status,
-        cell(row.quality_rating === null ? "—" : row.quality_rating.toFixed(1), "rating"),
-        cell(row.project_title),
-        cell(row.dataset_title),
-        tags,
-        cell(row.annotator_name),
-        cell(formatDate(row.created_at), "date"),
-        cell(formatDate(row.updated_at), "date"),
-      );
+      tr.dataset.index = String(index);
+      tr.classList.toggle("is-open", panel.taskId === row.task_id);
+      for (const { key } of shown) {
+        const td = document.createElement("td");
+        if (CELL_CLASSES[key]) td.className = CELL_CLASSES[key];
+        if (key === "task_name") {
+          const open = document.createElement("button");
+          open.type = "button";
+          open.className = "row-open";
+          open.textContent = row.task_name;
+          td.append(open);
+        } else {
+          td.append(fieldContent(key, row, STATUS_LABELS));
+        }
+        tr.append(td);
+      }
       return tr;
     }),
   );
@@ -170,6 +141,7 @@ function showError(status, body) {
 
 async function load() {
   syncControls();
+  for (const menu of menus) menu.refresh();
   inflight?.abort();
   const controller = new AbortController();
   inflight = controller;
@@ -177,14 +149,14 @@ async function load() {
   resultsBox.classList.add("is-loading");
   loading.hidden = false;
   try {
-    const response = await fetch(`${API_URL}?${pageParams(state)}`, {
+    const response = await fetch(`${urls.data}?${pageParams(state)}`, {
       headers: { Accept: "application/json" },
       credentials: "same-origin",
       signal: controller.signal,
     });
     const body = await response.json().catch(() => null);
     if (!response.ok) {
-      if (response.status === 401) location.assign(`/admin/login/?next=${encodeURIComponent(location.pathname + location.search)}`);
+      if (response.status === 401) location.assign(`${urls.login}?next=${encodeURIComponent(location.pathname + location.search)}`);
       showError(response.status, body);
       rowsBody.replaceChildren();
       emptyState$.hidden = true;
@@ -198,10 +170,10 @@ async function load() {
     renderRows(body.results);
     emptyState$.hidden = body.results.length > 0;
     renderPager(body.count);
-    const facets = body.facets;
-    fillSelect(controls.project, "project", facets.projects.map((p) => ({ value: String(p.id), label: p.title })));
-    fillSelect(controls.annotator, "annotator", facets.annotators.map((a) => ({ value: String(a.id), label: a.name })));
-    fillSelect(controls.tags, "tags", facets.tags.map((t) => ({ value: t, label: t })));
+    const { projects, annotators, tags } = body.facets;
+    menuFor.projects.menu.setItems(projects.map((p) => ({ value: String(p.id), label: p.title })));
+    menuFor.annotators.menu.setItems(annotators.map((a) => ({ value: String(a.id), label: a.name })));
+    menuFor.tags.menu.setItems(tags.map((t) => ({ value: t, label: t })));
   } catch (error) {
     if (error.name === "AbortError") return;
     showError("no answer", { detail: `Could not reach the server (${error.message}).` });
@@ -219,11 +191,8 @@ async function load() {
 // --- events ---------------------------------------------------------------
 controls.search.addEventListener("input", () => {
   clearTimeout(searchTimer);
-  searchTimer = setTimeout(() => update({ search: controls.search.value }), SEARCH_DELAY_MS);
+  searchTimer = setTimeout(() => update({ search: controls.search.value }), CONFIG.search_delay_ms);
 });
-for (const [key, select] of [["project", controls.project], ["annotator", controls.annotator], ["tags", controls.tags]]) {
-  select.addEventListener("change", () => update({ [key]: selectedValues(select) }));
-}
 form.addEventListener("change", (event) => {
   const { name } = event.target;
   if (name === "status") {
@@ -235,11 +204,21 @@ form.addEventListener("change", (event) => {
   }
 });
 form.addEventListener("submit", (event) => event.preventDefault());
-$("#f-created-clear").addEventListener("click", () => update({ created_from: "", created_to: "" }));
 $("#reset-filters").addEventListener("click", () => {
-  const { sort_by, sort_dir, page_size } = state;
-  state = { ...emptyState(), sort_by, sort_dir, page_size };
+  const { sort_by, sort_dir, page_size, columns } = state;
+  state = { ...emptyState(), sort_by, sort_dir, page_size, columns };
   update({});
+});
+$("#columns-panel").addEventListener("change", () => {
+  const columns = columnBoxes.filter((box) => box.checked).map((box) => box.value);
+  update({ columns }, { resetPage: false, refetch: false }); // the same rows, other cells
+});
+rowsBody.addEventListener("click", (event) => {
+  const tr = event.target.closest("tr");
+  if (!tr || event.target.closest("a")) return;
+  rowsBody.querySelector("tr.is-open")?.classList.remove("is-open");
+  tr.classList.add("is-open");
+  panel.open(rows[Number(tr.dataset.index)], tr.querySelector(".row-open"));
 });
 for (const th of root.querySelectorAll("th[data-sort]")) {
   th.tabIndex = 0;

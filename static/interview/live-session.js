@@ -15,20 +15,36 @@ import {
   logEvent,
   setDeviceStatus,
   setPhase,
+  showComplete,
   showError,
   state,
   telemetry,
   ui,
   updateStartButton,
 } from "./page.js";
+import { QuestionProgress } from "./progress.js";
 import { discardRecording, startRecording, stopRecording } from "./recording.js";
 import { reportNothingRecorded, uploadRecording } from "./recording-upload.js";
+import { rememberConsent } from "./resume.js";
 import { SessionClient, websocketUrl } from "./session-client.js";
-import { setConnection, showConnectionStatus } from "./status-line.js";
+import { setConnection, showConnectionStatus, startStateLine, stopStateLine } from "./status-line.js";
 import { TranscriptView } from "./transcript-view.js";
 
 const CLOSE = config.closeCodes;
+/** Interviewer audio after this much silence starts a new reply (the candidate's turn lies between). */
+const NEW_REPLY_GAP_S = 1.0;
 let transcript = null;
+
+/** Show the conversation view; after a reload it starts with the lines the server kept. */
+export function showConversation(restored = []) {
+  ui.transcriptCard.hidden = false;
+  if (!transcript) transcript = new TranscriptView(ui.transcript);
+  for (const line of restored) transcript.render({ ...line, final: true });
+  if (!state.progress) {
+    const answered = restored.filter((line) => line.role === "candidate").length;
+    state.progress = new QuestionProgress(config.questionsCount, { answered });
+  }
+}
 
 function newSessionId() {
   if (crypto.randomUUID) return crypto.randomUUID();
@@ -59,8 +75,8 @@ export async function startInterview() {
   ui.consent.disabled = true;
   ui.end.disabled = false;
   showError("");
-  ui.transcriptCard.hidden = false;
-  if (!transcript) transcript = new TranscriptView(ui.transcript);
+  rememberConsent();
+  showConversation();
   setDeviceStatus("The interview is running. Speak naturally; the level bar shows your microphone.", "ok");
   ui.deviceHeading.textContent = "Your interview";
 
@@ -98,6 +114,7 @@ export async function startInterview() {
   state.forwardMic = true;
   state.capture.start();
   startRecording(client);
+  startStateLine();
   client.connect();
 }
 
@@ -112,7 +129,9 @@ function onServerMessage(msg) {
     case "tts_chunk":
       if (state.phase !== "live" && state.phase !== "ending") return;
       try {
-        state.player.playChunk(msg.seq, msg.audio_b64);
+        const player = state.player;
+        if (!player.active && state.ctx.currentTime - player.queueEnd >= NEW_REPLY_GAP_S) state.progress.onReply();
+        player.playChunk(msg.seq, msg.audio_b64);
       } catch (err) {
         logEvent("tts_chunk_bad", { seq: msg.seq, message: err.message });
       }
@@ -129,6 +148,7 @@ function onServerMessage(msg) {
       break;
     case "session_ended":
       logEvent("session_ended");
+      state.progress.onFinished();
       finish("ended");
       break;
     default:
@@ -141,6 +161,7 @@ function interruptPlayback(reason) {
   const cut = state.player.stop();
   logEvent("playback_stop", { reason, cut });
   if (!cut) return;
+  if (reason === "server") state.progress.onInterrupted(); // a barge-in, not an answer
   const played = Math.round(cut.played_ms * 10) / 10;
   telemetry.interruptions.push({ seq: cut.seq, played_ms: played });
   state.client.sendEvent({ event: "ai_playback_interrupted", seq: cut.seq, played_ms: played });
@@ -167,21 +188,24 @@ function onConnectionFailed({ reason, code }) {
     finish("lost");
   } else {
     showError(message);
-    abortBeforeReady(code === CLOSE.finished || code === CLOSE.unauthorized);
+    abortBeforeReady(code === CLOSE.finished || code === CLOSE.unauthorized ? code : null);
   }
 }
 
 /** The session never got going: drop the recording and (unless refused) allow a new try. */
-async function abortBeforeReady(refused) {
+async function abortBeforeReady(refusedAs) {
+  const refused = refusedAs !== null;
   state.forwardMic = false;
   if (state.capture) await state.capture.stop();
   if (state.player) state.player.stop();
   await discardRecording();
   state.client = null;
   ui.end.disabled = true;
+  stopStateLine();
   if (refused) {
     await releaseDevices();
     setPhase("done");
+    if (refusedAs === CLOSE.finished) showComplete();
     ui.check.disabled = true;
     setConnection("Not connected");
   } else {
@@ -204,6 +228,7 @@ async function doFinish(reason) {
   if (state.phase !== "live") return;
   setPhase("ending");
   logEvent("finish", { reason });
+  if (ui.endDialog.open) ui.endDialog.close();
   ui.end.disabled = true;
   ui.reconnect.hidden = true;
   if (reason === "user") {
@@ -221,6 +246,7 @@ async function doFinish(reason) {
     state.client.close();
   }
   setConnection("Interview finished", "ok");
+  stopStateLine();
   if (reason === "user" || reason === "ended") showError("");
   const recording = await stopRecording(config.interviewId);
   await releaseDevices();

@@ -29,6 +29,14 @@ export const ui = {
   save: $("upload-save"),
   deviceHeading: $("device-heading"),
   recordingIndicator: $("recording-indicator"),
+  liveStatus: $("live-status"),
+  questionProgress: $("question-progress"),
+  stateLine: $("state-line"),
+  timer: $("timer"),
+  endDialog: $("end-dialog"),
+  endCancel: $("end-cancel"),
+  endConfirm: $("end-confirm"),
+  completeCard: $("complete-card"),
 };
 
 export const telemetry = {
@@ -55,6 +63,8 @@ export const state = {
   zero: null,
   micSeq: 0,
   forwardMic: false,
+  link: "closed", // the connection state SessionClient last reported
+  progress: null, // QuestionProgress, from the first Start on
   recording: null, // {blob, filename} kept for an upload retry
 };
 
@@ -67,11 +77,15 @@ export function logEvent(type, data = {}) {
   telemetry.events.push({ type, t: clockNow(), wall: Date.now(), ...data });
 }
 
+/** Called whenever something the state line shows may have changed (set by status-line.js). */
+export const refresh = { stateLine: () => {} };
+
 export function setPhase(phase) {
   state.phase = phase;
   document.body.dataset.phase = phase;
   document.body.classList.toggle("finished", ["uploading", "done", "upload_failed"].includes(phase));
   logEvent("phase", { phase });
+  refresh.stateLine();
 }
 
 export function setDeviceStatus(text, kind = "") {
@@ -82,6 +96,11 @@ export function setDeviceStatus(text, kind = "") {
 export function showError(text) {
   ui.error.textContent = text;
   ui.error.hidden = !text;
+}
+
+/** The interview is over and nothing is left to do: say what happens next. */
+export function showComplete() {
+  ui.completeCard.hidden = false;
 }
 
 export function updateStartButton() {

@@ -1,7 +1,7 @@
 // Sending the recording to the server after the interview, with progress, the export
 // status, a retry, and a local copy when the upload fails: nothing recorded is lost.
 
-import { config, logEvent, setPhase, state, ui } from "./page.js";
+import { config, logEvent, setPhase, showComplete, state, ui } from "./page.js";
 import { UploadError, exportStatusText, pollExport, uploadVideo } from "./uploader.js";
 
 export function showUpload() {
@@ -23,6 +23,7 @@ export function reportNothingRecorded() {
   setPhase("done");
   showUpload();
   setUploadStatus("No video was recorded, so there is nothing to upload. Your answers were still received.", "bad");
+  showComplete();
 }
 
 /** Upload `state.recording` and follow its export; safe to call again for a retry. */
@@ -51,6 +52,7 @@ export async function uploadRecording() {
     if (!answer.status_url) {
       setPhase("done");
       setUploadStatus("Your recording was uploaded. Thank you! You can close this page now.", "ok");
+      showComplete();
       return;
     }
     setUploadStatus("Upload complete. Preparing your interview recording…");
@@ -64,6 +66,7 @@ export async function uploadRecording() {
       },
     });
     setPhase("done");
+    showComplete();
     ui.progress.value = 100;
     if (final.status === "done") {
       setUploadStatus("Done! Your interview has been recorded and saved. Thank you — you can close this page now.", "ok");

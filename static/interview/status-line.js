@@ -1,14 +1,46 @@
-// The connection pill and the reconnect banner: what the candidate reads about the link.
+// What the candidate reads about where things stand: the state line (question k of n, what
+// is happening now, the timer), the connection pill and the reconnect banner.
 
-import { state, ui } from "./page.js";
+import { clockNow, logEvent, refresh, state, ui } from "./page.js";
+import { formatElapsed, stateLine } from "./progress.js";
 
 export function setConnection(text, kind = "") {
   ui.connection.textContent = text;
   ui.connection.className = `pill ${kind}`.trim();
 }
 
+/** Redraw the state line from the page's state; cheap enough to run several times a second. */
+export function updateStateLine() {
+  const speaking = !!(state.player && state.player.active);
+  const line = stateLine({ phase: state.phase, link: state.link, speaking });
+  const progress = state.progress ? state.progress.text : "";
+  if (ui.stateLine.textContent !== line || ui.questionProgress.textContent !== progress) {
+    ui.stateLine.textContent = line;
+    ui.questionProgress.textContent = progress;
+    logEvent("state_line", { line, progress });
+  }
+  const now = clockNow();
+  if (state.phase === "live" && now !== null) ui.timer.textContent = formatElapsed(now);
+}
+refresh.stateLine = updateStateLine;
+
+let ticker = null;
+/** Keep the state line and the timer current while the interview runs. */
+export function startStateLine() {
+  ui.liveStatus.hidden = false;
+  if (!ticker) ticker = setInterval(updateStateLine, 250);
+  updateStateLine();
+}
+
+export function stopStateLine() {
+  if (ticker) clearInterval(ticker);
+  ticker = null;
+  updateStateLine();
+}
+
 /** Show a SessionClient "status" event. */
 export function showConnectionStatus({ state: s, attempt, maxAttempts, delayMs }) {
+  state.link = s;
   if (s === "connecting") setConnection("Connecting…");
   else if (s === "connected") {
     setConnection("Connected", "ok");
@@ -25,4 +57,5 @@ export function showConnectionStatus({ state: s, attempt, maxAttempts, delayMs }
   } else if (s === "closed" && state.phase === "live") {
     setConnection("Disconnected", "bad");
   }
+  updateStateLine();
 }

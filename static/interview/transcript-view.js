@@ -13,7 +13,15 @@ export class TranscriptView {
 
   /** Apply a `transcript` message and show it. */
   render(msg) {
-    const applied = this.log.apply(msg);
+    this._show(this.log.apply(msg));
+  }
+
+  /** Show a caption delta {role, delta} as it arrives (the line stays open until final). */
+  caption(msg) {
+    this._show(this.log.appendDelta(msg));
+  }
+
+  _show(applied) {
     if (!applied) return;
     const { entry, created } = applied;
     let li = this.nodes.get(entry.id);

@@ -36,4 +36,15 @@ export class TranscriptLog {
     else this.open.set(who, entry);
     return { entry, created };
   }
+
+  /**
+   * A caption delta: words as they are spoken or recognised, added to the role's open line.
+   * The final `transcript` message for that line then replaces the text with the stored one.
+   */
+  appendDelta({ role, delta }) {
+    if (typeof delta !== "string" || !delta) return null;
+    const who = normaliseRole(role);
+    const open = this.open.get(who);
+    return this.apply({ role: who, text: (open ? open.text : "") + delta, final: false });
+  }
 }

@@ -4,11 +4,13 @@ Names are single capitalised words so every database collation orders them the s
 """
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.test import Client
 
 from admin_explorer.models import AnnotationTask, Annotator, Dataset, Tag
 from interviews.models import Job
@@ -122,3 +124,50 @@ def all_ids(client, page_size=500, **params) -> list[int]:
         if page * page_size >= body["count"]:
             return ids
         page += 1
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/lib/chromium/chromium")
+ARGS = [
+    "--no-sandbox", "--disable-gpu", "--headless=new", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+def session_cookie(username: str) -> str:
+    """A logged-in staff session for ``username`` (created if needed)."""
+    user, _ = User.objects.get_or_create(username=username, defaults={"is_staff": True})
+    client = Client()
+    client.force_login(user)
+    return client.cookies["sessionid"].value
+
+
+@pytest.fixture
+def chromium(monkeypatch):
+    """Playwright's sync API runs an event loop in this thread, so Django would refuse the
+    tests' own queries as "async"; they are plain sequential calls, which this says."""
+    from playwright.sync_api import sync_playwright
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield browser
+        browser.close()
+
+
+def open_tab(browser, base_url: str, username: str, viewport=(1400, 1000)):
+    """A tab logged in as ``username``; page errors are collected in ``tab.errors``."""
+    width, height = viewport
+    context = browser.new_context(viewport={"width": width, "height": height})
+    context.add_cookies([{"name": "sessionid", "value": session_cookie(username), "url": base_url}])
+    tab = context.new_page()
+    tab.errors = []
+    tab.on("pageerror", lambda exc: tab.errors.append(str(exc)))
+    tab.base = base_url
+    return tab
+
+
+@pytest.fixture
+def page(live_server, world, transactional_db, chromium):
+    tab = open_tab(chromium, live_server.url, "browser")
+    yield tab
+    assert not tab.errors, tab.errors

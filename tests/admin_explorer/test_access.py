@@ -45,7 +45,7 @@ def test_page_renders_for_staff_in_the_admin_look(staff_client):
     assert 'id="site-name"' in html  # the admin header from admin/base_site.html
     assert "admin_explorer/explorer.js" in html and 'type="module"' in html
     assert "vendor/flatpickr/flatpickr.min.js" in html
-    assert 'data-api-url="/api/admin/data"' in html
+    assert 'id="explorer-config"' in html and '"data": "/api/admin/data"' in html
     for status in ("pending", "in_progress", "submitted", "in_review", "approved", "rejected"):
         assert f'value="{status}"' in html
 
@@ -79,6 +79,13 @@ def test_schema_describes_both_endpoints_and_their_parameters(staff_client):
     assert "annotator_name" in sort_by["schema"]["enum"]
     export = schema["paths"]["/api/admin/data/export"]["get"]
     assert {"format", "tags", "sort_by"} <= {p["name"] for p in export["parameters"]}
+    counts = schema["paths"]["/api/admin/data/counts"]["get"]
+    assert {"facet", "project", "annotator", "tags", "search"} <= {
+        p["name"] for p in counts["parameters"]
+    }
+    views = schema["paths"]["/api/admin/views"]
+    assert set(views) >= {"get", "post"} and {"201", "400"} <= set(views["post"]["responses"])
+    assert {"204", "404"} <= set(schema["paths"]["/api/admin/views/{id}"]["delete"]["responses"])
 
 
 @pytest.mark.parametrize("model", ["tag", "dataset", "annotator", "annotationtask"])

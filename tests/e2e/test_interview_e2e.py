@@ -87,9 +87,9 @@ AUDIO_LATENCY_JS = """async () => {
 
 
 TIMELINE_FITS_JS = """() => {
-  const svg = document.querySelector(".field-timeline_picture svg");
+  const svg = document.querySelector("#review-picture svg");
   if (!svg) return null;
-  const row = svg.closest(".form-row") || svg.parentElement;
+  const row = svg.closest(".review-section") || svg.parentElement;
   return svg.getBoundingClientRect().right <= row.getBoundingClientRect().right + 1;
 }"""
 
@@ -192,6 +192,7 @@ def run_interview(page, wire: WireLog, shots: Screens, mic, timings: dict) -> No
         session_clock = now - timings["start"]
         if current == "live" and session_clock > last_cue_end + 25 and not ended_by_test:
             page.click("#end")
+            page.click("#end-confirm")  # ending asks first
             ended_by_test = True
         if now > deadline:
             raise AssertionError(
@@ -221,13 +222,11 @@ def admin_screens(context, server, shots: Screens, interview_id: int, superuser)
     page.wait_for_load_state("networkidle")
     found["audio_players"] = page.locator("audio").count()
     found["video_players"] = page.locator("video").count()
-    found["timeline_pictures"] = page.locator(
-        ".field-timeline_picture svg, .field-timeline_picture img"
-    ).count()
+    found["timeline_pictures"] = page.locator("#review-picture svg").count()
     # The picture must be seen whole: not wider than the row that holds it (which clips).
     found["timeline_fits"] = page.evaluate(TIMELINE_FITS_JS)
     shots.take("05-admin-interview", page=page)
-    timeline = page.locator(".field-timeline_picture")
+    timeline = page.locator("#review-picture")
     if timeline.count():
         path = shots.folder / "05b-admin-timeline.png"
         timeline.first.screenshot(path=str(path))

@@ -8,7 +8,7 @@ import pytest
 from django.urls import resolve, reverse
 
 from interviews.invitations import make_token
-from interviews.models import Candidate, Interview, Job
+from interviews.models import Candidate, Interview, Job, TranscriptEntry
 from media_export import views as media_views
 from realtime import protocol
 from realtime.routing import websocket_urlpatterns
@@ -74,3 +74,24 @@ def test_scripts_hold_no_copy_of_a_server_value():
             code = line.split("//", 1)[0]  # a comment may name a value; code must not
             copies += [f"{script.name}:{number}: {v}" for v in server_values if v in code]
     assert not copies, copies
+
+
+def test_a_reload_mid_interview_gets_the_conversation_so_far(client, interview):
+    assert page_config(client, interview)["transcript"] == []  # nothing before the start
+    interview.status = Interview.Status.IN_PROGRESS
+    interview.save()
+    entries = [
+        ("interviewer", "Hello, first question?", "", 0.5),
+        ("candidate", "My answer.", "", 4.0),
+        ("interviewer", "Second question?", "", 9.0),
+        ("candidate", "[not transcribed]", TranscriptEntry.Flag.NOT_TRANSCRIBED, 12.0),
+    ]
+    for role, text, flag, start in entries:
+        TranscriptEntry.objects.create(
+            interview=interview, role=role, text=text, flag=flag, start_seconds=start
+        )
+    lines = page_config(client, interview)["transcript"]
+    assert [line["role"] for line in lines] == [e[0] for e in entries]
+    assert lines[1]["text"] == "My answer."
+    # The staff's marker for missing words never reaches the candidate.
+    assert "not transcribed" not in lines[3]["text"] and lines[3]["text"]

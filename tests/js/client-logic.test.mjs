@@ -115,3 +115,55 @@ test("export status values read as words", () => {
   assert.equal(exportStatusText("some_new_state"), "some new state");
   assert.equal(exportStatusText(undefined), "waiting");
 });
+
+test("question progress: each reply after an answer moves on, a reply to a barge-in does not", async () => {
+  const { QuestionProgress } = await import("../../static/interview/progress.js");
+  const p = new QuestionProgress(3);
+  assert.equal(p.text, "Question 1 of 3");
+  p.onReply(); // greeting and the first question
+  assert.equal(p.text, "Question 1 of 3");
+  p.onReply(); // after the first answer
+  assert.equal(p.text, "Question 2 of 3");
+  p.onInterrupted(); // "sorry, could you say that again?"
+  p.onReply(); // the same question again
+  assert.equal(p.text, "Question 2 of 3");
+  p.onReply();
+  p.onReply(); // the goodbye
+  p.onReply();
+  assert.equal(p.text, "Question 3 of 3"); // never past the last question
+  const resumed = new QuestionProgress(3, { answered: 1 });
+  resumed.onReply(); // "welcome back", then the second question
+  assert.equal(resumed.current, 2);
+  resumed.onFinished();
+  assert.equal(resumed.current, 3);
+  assert.equal(new QuestionProgress(0).text, "");
+});
+
+test("the state line and the timer read as the candidate should see them", async () => {
+  const { formatElapsed, stateLine } = await import("../../static/interview/progress.js");
+  assert.equal(formatElapsed(0), "0:00");
+  assert.equal(formatElapsed(65.9), "1:05");
+  assert.equal(formatElapsed(3725), "1:02:05");
+  assert.equal(stateLine({ phase: "live", link: "connecting" }), "Connecting…");
+  assert.equal(stateLine({ phase: "live", link: "connected", speaking: true }), "The interviewer is speaking");
+  assert.equal(stateLine({ phase: "live", link: "connected", speaking: false }), "Your turn: answer out loud");
+  assert.equal(stateLine({ phase: "live", link: "waiting", speaking: true }), "Reconnecting…");
+  assert.equal(stateLine({ phase: "uploading" }), "Uploading your recording…");
+  assert.equal(stateLine({ phase: "done" }), "Done");
+  assert.equal(stateLine({ phase: "ready" }), "");
+});
+
+test("caption deltas grow the open line and the final text replaces it", () => {
+  const log = new TranscriptLog();
+  const a = log.appendDelta({ role: "interviewer", delta: "Tell me " });
+  assert.ok(a.created && !a.entry.final);
+  const b = log.appendDelta({ role: "interviewer", delta: "about it" });
+  assert.ok(!b.created && b.entry === a.entry);
+  assert.equal(b.entry.text, "Tell me about it");
+  assert.equal(log.appendDelta({ role: "interviewer", delta: "" }), null);
+  const c = log.apply({ role: "interviewer", text: "Tell me about it.", final: true });
+  assert.ok(c.entry === a.entry && c.entry.final);
+  assert.equal(log.entries.length, 1);
+  const d = log.appendDelta({ role: "interviewer", delta: "Next" });
+  assert.ok(d.created); // a new line after the final one
+});

@@ -15,7 +15,6 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -140,28 +139,27 @@ class Process:
         conn.close()
         return json.loads(body) if body else {}
 
-    def upload(self, interview_id: int, token: str, session_id: str, video: Path) -> int:
-        boundary = uuid.uuid4().hex
-        fields = {"interview_id": str(interview_id), "token": token, "session_id": session_id}
-        body = b"".join(
-            f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
-            for k, v in fields.items()
-        )
-        body += (
-            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="v.mp4"\r\n'
-            "Content-Type: video/mp4\r\n\r\n"
-        ).encode()
-        body += video.read_bytes() + f"\r\n--{boundary}--\r\n".encode()
+    def request(self, method: str, path: str, body: bytes = b"", headers=None) -> int:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
-        headers = {
-            "Host": "127.0.0.1",
-            "Content-Type": f"multipart/form-data; boundary={boundary}",
-            "Content-Length": str(len(body)),
-        }
-        conn.request("POST", "/api/interviews/upload/video", body=body, headers=headers)
+        conn.request(
+            method,
+            path,
+            body=body,
+            headers={"Host": "127.0.0.1", "Content-Length": str(len(body)), **(headers or {})},
+        )
         status = conn.getresponse().status
         conn.close()
         return status
+
+    def put_part(self, interview_id: int, token: str, n: int, data: bytes) -> int:
+        """Part ``n`` of the recording's segment 0, as the page's recorder sends it."""
+        path = f"/api/interviews/{interview_id}/recording/0/parts/{n}?token={token}"
+        return self.request("PUT", path, data, {"Content-Type": "application/octet-stream"})
+
+    def complete(self, interview_id: int, token: str, parts: int, session_id: str) -> int:
+        path = f"/api/interviews/{interview_id}/recording/0/complete?token={token}"
+        body = json.dumps({"parts": parts, "session_id": session_id}).encode()
+        return self.request("POST", path, body, {"Content-Type": "application/json"})
 
 
 @dataclass

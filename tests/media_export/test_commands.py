@@ -201,7 +201,9 @@ def test_admin_interview_page_shows_players_job_state_and_timeline(
     html = page.content.decode()
     for name in ("mic", "ai", "mixed"):
         assert f'src="/media/uploads/audio/{interview.pk}_{name}.wav"' in html
-    assert '<video controls preload="metadata" width="480" src="/media/uploads/videos/' in html
+    assert (
+        '<video id="review-video" controls preload="metadata" src="/media/uploads/videos/' in html
+    )
     assert "Done" in html and "Measured video zero" in html and "measured" in html
     assert "<svg" in html and 'class="mic"' in html and 'class="ai"' in html
     assert 'class="latency"' in html and 'class="cut"' in html

@@ -25,7 +25,8 @@ from .helpers import make_video, speechlike, write_wav
 
 pytestmark = pytest.mark.redis
 
-KNEE = round(0.891 * 32767)  # the mixer's limiter leaves samples below this untouched
+KNEE = round(0.891 * 32767)
+VIDEO_SECONDS = 6  # the mixer's limiter leaves samples below this untouched
 
 
 @pytest.fixture(scope="module")
@@ -89,9 +90,10 @@ def stored_ai_chunks(endpoint: str, bucket: str, interview_id: int) -> dict[tupl
     return found
 
 
-async def interview_on_two_nodes(nodes, interview_id, token, candidate, *, kill_a: bool):
+async def interview_on_two_nodes(nodes, interview_id, token, candidate, parts, *, kill_a: bool):
     await candidate.attach(nodes["a"], interview_id, token)
     await candidate.speak(3.0, until_quiet=True)  # the greeting plays out on A
+    assert await asyncio.to_thread(nodes["a"].put_part, interview_id, token, 0, parts[0]) == 201
     sent_to_a = candidate.next_seq
     if kill_a:
         killed_at = time.monotonic()
@@ -102,7 +104,12 @@ async def interview_on_two_nodes(nodes, interview_id, token, candidate, *, kill_
         await candidate.drop()
     ready = await candidate.attach(nodes["b"], interview_id, token)
     await candidate.speak(2.0, until_quiet=True)  # "welcome back" on B
+    assert await asyncio.to_thread(nodes["b"].put_part, interview_id, token, 1, parts[1]) == 201
     await candidate.end()
+    completed = await asyncio.to_thread(
+        nodes["b"].complete, interview_id, token, 2, candidate.session_id
+    )
+    assert completed == 202
     return sent_to_a, ready, killed_at
 
 
@@ -113,8 +120,17 @@ def test_a_session_moves_between_nodes_and_the_export_has_everything(
     env, nodes, bucket = cluster
     interview_id, token = create_interview(env)
     candidate = Candidate(mic=speechlike(120.0, seed=11, amplitude=150.0))
+    # The camera recording: the first seconds of what the microphone hears, in two parts
+    # (one uploaded to each node, as the page's recorder would).
+    video = make_video(
+        tmp_path / "v.mp4",
+        write_wav(tmp_path / "v.wav", candidate.mic[: VIDEO_SECONDS * RATE]),
+        codec="h264",
+        seconds=VIDEO_SECONDS,
+    ).read_bytes()
+    parts = [video[: len(video) // 2], video[len(video) // 2 :]]
     sent_to_a, ready, killed_at = asyncio.run(
-        interview_on_two_nodes(nodes, interview_id, token, candidate, kill_a=kill_a)
+        interview_on_two_nodes(nodes, interview_id, token, candidate, parts, kill_a=kill_a)
     )
     if kill_a:  # B asks for what storage lacks: at most what A got after its last shipment
         assert sent_to_a - (SHIP_SECONDS + 1.0) * 10 <= ready["resume_from_seq"] <= sent_to_a
@@ -122,13 +138,6 @@ def test_a_session_moves_between_nodes_and_the_export_has_everything(
         assert ready["resume_from_seq"] == sent_to_a
 
     sent = candidate.mic[: candidate.next_seq * CHUNK]
-    video = make_video(
-        tmp_path / "v.mp4",
-        write_wav(tmp_path / "v.wav", sent),
-        codec="h264",
-        seconds=round(len(sent) / RATE, 1),
-    )
-    assert nodes["b" if kill_a else "a"].upload(interview_id, token, "multi-node", video) == 202
     deadline = time.monotonic() + 300
     while (status := nodes["b"].get_json(f"/api/interviews/{interview_id}/export?token={token}"))[
         "status"
@@ -142,6 +151,8 @@ def test_a_session_moves_between_nodes_and_the_export_has_everything(
     def stored(name):
         return s3.get_object(Bucket=bucket, Key=name)["Body"].read()
 
+    # The recording's parts, one from each node, were joined in the bucket.
+    assert stored(f"uploads/videos/{interview_id}_upload.mp4") == video
     # Every mic chunk exactly once, sample for sample, where the client put it.
     mic = wav_samples(stored(status["audio_paths"]["mic"]))
     zero = round(status["timeline"]["zero"] * RATE)
@@ -175,5 +186,5 @@ def test_a_session_moves_between_nodes_and_the_export_has_everything(
     mp4.write_bytes(stored(f"uploads/videos/{interview_id}.mp4"))
     info = ffmpeg.probe(mp4)
     assert info.video_codec == "h264"
-    assert ffmpeg.stream_duration(mp4, "audio") == pytest.approx(len(sent) / RATE, abs=0.15)
-    assert ffmpeg.stream_duration(mp4, "video") == pytest.approx(len(sent) / RATE, abs=0.15)
+    assert ffmpeg.stream_duration(mp4, "audio") == pytest.approx(VIDEO_SECONDS, abs=0.15)
+    assert ffmpeg.stream_duration(mp4, "video") == pytest.approx(VIDEO_SECONDS, abs=0.15)

@@ -11,7 +11,7 @@ from interviews.invitations import make_token
 from interviews.models import Interview
 from interviews.services import create_interview
 from interviewsite.settings import media_storages
-from media_export import ffmpeg
+from media_export import ffmpeg, recording
 from media_export.models import MediaExport
 from media_export.services import register_upload, run_export
 
@@ -95,3 +95,18 @@ def test_export_and_playback_go_through_the_bucket(tmp_path, bucket, endpoint, s
     local = tmp_path / "out.mp4"
     local.write_bytes(body)
     assert ffmpeg.probe(local).video_codec == "h264"
+
+
+@pytest.mark.django_db
+def test_recording_parts_are_listed_from_the_bucket(bucket, endpoint):
+    """Object storage has no folders: the parts are found by listing the prefix."""
+    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
+    assert recording.segments(interview.pk) == []
+    recording.store_part(interview.pk, 0, 0, b"\x1a\x45\xdf\xa3 first")
+    recording.store_part(interview.pk, 0, 1, b"second")
+    assert set(objectstore.keys(endpoint, bucket, "recordings/")) == {
+        recording.part_name(interview.pk, 0, 0),
+        recording.part_name(interview.pk, 0, 1),
+    }
+    [segment] = recording.segments(interview.pk)
+    assert segment.segment == 0 and segment.parts == [0, 1] and segment.bytes == 16

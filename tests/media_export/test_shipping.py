@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from interviews.models import Interview
 from interviews.services import create_interview
-from media_export import storage
+from media_export import recording, storage
 from media_export.models import MediaExport, SpoolSegment
 from media_export.services import run_export, save_mixed_audio
 from media_export.shipping import SpoolShipper
@@ -163,18 +163,22 @@ def test_prune_spools_removes_exported_spools_after_the_retention(settings, tmp_
             session_ended_at=ended,
             exported_session_end=ended,
         )
+    recording.store_part(interview.pk, 0, 0, b"\x1a\x45\xdf\xa3 part zero")
+    recording.close(interview.pk)
     names = list(SpoolSegment.objects.filter(interview=interview).values_list("name", flat=True))
+    names.append(recording.part_name(interview.pk, 0, 0))
     assert names and all(storage.exists(n) for n in names)
     folder = settings.SPOOL_DIR / str(interview.pk)
 
     out = io.StringIO()
     call_command("prune_spools", "--dry-run", stdout=out)
-    assert "in 4 stored segment(s) of 1 interview(s)" in out.getvalue()
+    assert "in 4 stored segment(s) and 1 recording part(s) of 1 interview(s)" in out.getvalue()
     assert folder.exists() and all(storage.exists(n) for n in names)
     call_command("prune_spools", "--older-than", "10d", stdout=io.StringIO())
     assert folder.exists()  # exported 9 days ago: kept
     call_command("prune_spools", stdout=io.StringIO())  # the default retention: 7 days
     assert not folder.exists() and not any(storage.exists(n) for n in names)
     assert not SpoolSegment.objects.filter(interview=interview).exists()
+    assert recording.is_closed(interview.pk)  # still final: nothing can be uploaded again
     assert SpoolSegment.objects.filter(interview=other).count() == 4  # still exporting
     assert (settings.SPOOL_DIR / str(other.pk)).exists()

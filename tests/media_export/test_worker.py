@@ -212,3 +212,95 @@ def test_export_job_killed_while_running_is_retried(tmp_path):
     ]
     assert _status(db_path, "media_export_mediaexport", "status || ':' || attempts") == ["done:2"]
     assert (tmp_path / "media" / "uploads" / "videos" / f"{interview_id}.mp4").exists()
+
+
+FFMPEG_CHILD = r"""
+import django, sys
+django.setup()
+from media_export import ffmpeg
+print("ready", flush=True)
+ffmpeg.run(["-y", "-v", "error", "-re", "-f", "lavfi", "-i", "testsrc2=size=160x120:rate=25",
+            "-t", "600", "-f", "null", "-"], what="a long job")
+"""
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="parent-death signal is Linux")
+def test_ffmpeg_dies_with_the_worker_that_ran_it():
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "interviewsite.settings", "SECRET_KEY": "t"}
+    worker = subprocess.Popen(
+        [sys.executable, "-c", FFMPEG_CHILD], env=env, cwd=ROOT, stdout=subprocess.PIPE
+    )
+    try:
+        assert worker.stdout.readline().strip() == b"ready"
+        deadline = time.monotonic() + 60
+        while not (children := _children(worker.pid)):
+            assert time.monotonic() < deadline, "FFmpeg never started"
+            time.sleep(0.05)
+    finally:
+        worker.kill()
+        worker.wait()
+    ffmpeg_pid = children[0]
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{ffmpeg_pid}").exists() and _state(ffmpeg_pid) != "Z":
+        assert time.monotonic() < deadline, "FFmpeg outlived its worker"
+        time.sleep(0.05)
+
+
+def _state(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_a_rescued_task_leaves_no_temporary_files(interview, settings):
+    from media_export.worker import remove_stale_temp_files
+
+    videos, audio = settings.UPLOADS_VIDEOS_DIR, settings.UPLOADS_AUDIO_DIR
+    videos.mkdir(parents=True)
+    audio.mkdir(parents=True)
+    pk = interview.pk
+    stale = [
+        videos / f".{pk}.k2j3.mp4.tmp",
+        audio / f".{pk}_mixed.abcd.wav.tmp",
+        videos / f".{pk}_x1.joining",
+    ]
+    fresh = audio / f".{pk}_mic.zzzz.wav.tmp"  # a live export is writing it
+    other = videos / f".{pk + 1}.k2j3.mp4.tmp"
+    kept = videos / f"{pk}.mp4"
+    old = time.time() - 60
+    for path in [*stale, fresh, other, kept]:
+        path.write_bytes(b"x")
+    for path in [*stale, other, kept]:
+        os.utime(path, (old, old))
+
+    assert sorted(remove_stale_temp_files(pk, 7.0)) == sorted(stale)
+    assert all(p.exists() for p in (fresh, other, kept))
+
+
+def test_the_rescued_task_of_a_dead_worker_loses_its_temp_files(interview, settings):
+    videos = settings.UPLOADS_VIDEOS_DIR
+    videos.mkdir(parents=True)
+    leftover = videos / f".{interview.pk}.q1w2.mp4.tmp"
+    leftover.write_bytes(b"half an mp4")
+    old = time.time() - 60
+    os.utime(leftover, (old, old))
+    WorkerHeartbeat.objects.create(
+        worker_id="dead", last_seen=timezone.now() - timedelta(seconds=8)
+    )
+    task = _running_task(interview.pk, "dead")
+    assert rescue_orphaned_tasks() == [str(task.id)]  # silent 8 s: dead under the defaults
+    assert not leftover.exists()

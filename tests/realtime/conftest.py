@@ -8,6 +8,8 @@ from realtime.providers.local import LocalTiming
 from realtime.providers.silero_vad import SileroConfig
 from realtime.providers.vad import VadConfig
 
+from . import sdk_events
+
 QUESTIONS = ["What did you build last?", "How do you test your code?"]
 
 # Production defaults, only faster: short hangover and a fast voice stream.
@@ -29,6 +31,15 @@ def _realtime_settings(settings):
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _sdk_valid_events():
+    """Every event a fake Realtime server sent or received in the test matched the SDK."""
+    sdk_events.VIOLATIONS.clear()
+    yield
+    problems, sdk_events.VIOLATIONS[:] = list(sdk_events.VIOLATIONS), []
+    assert not problems, "events outside the OpenAI SDK's types:\n" + "\n".join(problems)
 
 
 @pytest.fixture(autouse=True)

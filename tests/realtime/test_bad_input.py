@@ -44,7 +44,6 @@ BAD_FRAMES = [
     (mic(audio=b64(bytes(4801))), "odd_byte_count"),
     (mic(audio=""), "empty_audio"),
     (mic(audio=b64(bytes(48002))), "chunk_too_long"),
-    (mic(audio=b64(bytes(60000))), "frame_too_large"),
     (mic(timestamp=-0.1), "invalid_timestamp"),
     (
         '{"event": "mic_chunk", "seq": 5, "timestamp": NaN, "audio_b64": "AAAA"}',
@@ -62,6 +61,20 @@ BAD_FRAMES = [
     ),
     (json.dumps({"event": "ai_playback_interrupted", "seq": 0, "played_ms": -5}), "invalid_field"),
     (json.dumps({"event": "recording_started", "timestamp": "now"}), "invalid_field"),
+    # Bounded inputs: nothing can be stamped later than the session has run (plus slack).
+    (mic(timestamp=7200), "timestamp_out_of_range"),
+    (json.dumps({"event": "recording_started", "timestamp": 1e12}), "timestamp_out_of_range"),
+    (
+        json.dumps({"event": "ai_chunk_played", "seq": 0, "timestamp": 7200}),
+        "timestamp_out_of_range",
+    ),
+    # A seq far ahead is refused and does not move the de-duplication window (the
+    # test below checks the next real chunk is still taken).
+    (mic(seq=10**30), "seq_out_of_window"),
+    (mic(seq=2000), "seq_out_of_window"),
+    (json.dumps({"event": {"name": "mic_chunk"}}), "bad_event"),
+    (json.dumps({"event": ["end"]}), "bad_event"),
+    (json.dumps({"event": 7}), "bad_event"),
     (
         json.dumps({"event": "start", "session_id": "x", "interview_id": 1, "token": "t"}),
         "already_started",
@@ -117,12 +130,69 @@ async def test_binary_frame_is_refused_and_changes_nothing(make_interview):
     before = snapshot(live)
     await browser.send_raw(binary=bytes(4800))
     assert (await browser.expect("error"))["code"] == "binary_frame"
-    await browser.send_raw(binary=bytes(70000))
-    assert (await browser.expect("error"))["code"] == "frame_too_large"
     assert snapshot(live) == before
     await browser.send_audio(silence_pcm(100))
     await settle(live, browser)
     assert live.buffer.resume_from_seq == before["resume_from_seq"] + 1
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [{"text": mic(audio=b64(bytes(60000)))}, {"binary": bytes(70000)}],
+    ids=["text", "binary"],
+)
+async def test_oversized_frame_closes_1009_and_the_session_resumes(make_interview, frame):
+    interview, token = await make_interview()
+    browser = await Browser().connect()
+    await browser.start(interview.pk, token)
+    await browser.wait_ai_quiet()
+    await browser.send_audio(silence_pcm(300))
+    live = session_module.SESSIONS[(interview.pk, "sess-1")]
+    await settle(live, browser)
+    before = snapshot(live)
+
+    await browser.send_raw(**frame)
+    assert (await browser.expect("error"))["code"] == "frame_too_large"
+    assert await browser.ws.receive_output(timeout=2) == {"type": "websocket.close", "code": 1009}
+    assert snapshot(live) == before
+
+    again = Browser()
+    again.seq, again.clock = browser.seq, browser.clock
+    await again.connect()
+    ready = await again.start(interview.pk, token)
+    assert ready["resume_from_seq"] == before["resume_from_seq"]
+    await again.send_audio(silence_pcm(100))
+    await settle(live, again)
+    await again.close()
+
+
+async def test_non_string_event_before_start_is_bad_event():
+    browser = await Browser().connect()
+    for event in ({"a": 1}, ["start"], None, 3):
+        await browser.send({"event": event, "session_id": "s-1"})
+        assert (await browser.expect("error"))["code"] == "bad_event"
+    assert session_module.SESSIONS == {}
+    assert await browser.ws.receive_nothing(timeout=0.1)
+
+
+@pytest.mark.parametrize("session_id", ["..", ".", "a/b", "../7", "a" * 65, "x.y"])
+async def test_session_ids_that_could_name_another_folder_are_refused(make_interview, session_id):
+    interview, token = await make_interview()
+    browser = await Browser().connect()
+    await browser.send(
+        {"event": "start", "session_id": session_id, "interview_id": interview.pk, "token": token}
+    )
+    assert (await browser.expect("error"))["code"] == "invalid_field"
+    assert session_module.SESSIONS == {}
+    await browser.close()
+
+
+def test_spool_folder_names_never_leave_the_interview_folder():
+    from media_export.spool import session_dir_name
+
+    for session_id in ("..", ".", "../..", "a/../b"):
+        name = session_dir_name(session_id)
+        assert "/" not in name and name not in (".", "..") and "." not in name
 
 
 @pytest.mark.parametrize(

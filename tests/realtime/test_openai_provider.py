@@ -56,7 +56,8 @@ async def test_session_update_audio_in_and_events_out():
         assert session["type"] == "realtime"
         assert session["audio"]["input"]["format"] == {"type": "audio/pcm", "rate": 24000}
         assert session["audio"]["output"]["format"] == {"type": "audio/pcm", "rate": 24000}
-        assert session["audio"]["input"]["turn_detection"]["type"] == "server_vad"
+        turns = session["audio"]["input"]["turn_detection"]
+        assert (turns["type"], turns["eagerness"]) == ("semantic_vad", "low")
         assert session["audio"]["input"]["transcription"]["model"]
         assert "Q one?" in session["instructions"] and "Be brief." in session["instructions"]
         assert session["tools"][0]["name"] == "end_interview"
@@ -103,10 +104,12 @@ async def test_error_event_passes_through_and_is_logged(caplog):
             events = await collect(provider, lambda e: e["type"] == "error")
         assert events[-1]["error"]["code"] == "rate_limit_exceeded"
         assert "OpenAI Realtime error rate_limit_exceeded" in caplog.text
-        # A truncate past the received audio is what OpenAI rejects: the fake does too.
+        # An item this upstream session never produced is not truncated at all.
         await provider.truncate("item_unknown", 10)
-        events = await collect(provider, lambda e: e["type"] == "error")
-        assert events[-1]["error"]["code"] == "item_not_found"
+        await provider.cancel_response()  # and no reply runs: nothing to cancel
+        await asyncio.sleep(0.2)
+        sent = {e["type"] for e in server.latest().received}
+        assert not sent & {"conversation.item.truncate", "response.cancel"}
         await provider.close()
 
 
@@ -139,20 +142,21 @@ async def test_dropped_connection_reconnects_and_reseeds():
         ]
         assert created[0]["content"][0]["type"] == "output_text"
         assert "response.create" in kinds  # the candidate spoke last: the interviewer carries on
-        # Input audio keeps one clock across the reconnect.
+        # Input audio keeps one clock across the reconnect; starts exclude the prefix padding.
+        await provider.append_audio(silence_pcm(500))
         await provider.append_audio(tone(500))
         for _ in range(7):
             await provider.append_audio(silence_pcm(100))
         started = await collect(
             provider, lambda e: e["type"] == "input_audio_buffer.speech_started"
         )
-        assert started[-1]["audio_start_ms"] == 300
+        assert started[-1]["audio_start_ms"] == 800
         await provider.close()
 
 
 async def test_gives_up_after_limited_reconnects(caplog):
     async with FakeRealtimeServer() as server:
-        provider = make_provider(server, max_reconnects=2)
+        provider = make_provider(server, reconnect_budget=2)
         await provider.start(SEED)
         await collect(provider, lambda e: e["type"] == "response.done")
         server.refuse = True
@@ -195,11 +199,10 @@ async def test_consumer_with_openai_provider(make_interview, settings, mixing_re
         truncate = await server.wait_for(lambda e: e["type"] == "conversation.item.truncate")
         assert truncate["audio_end_ms"] == 600 and truncate["content_index"] == 0
 
-        # An upstream error reaches the browser with a stable code.
+        # An upstream error is logged, never shown to the candidate as it is.
         await server.send(
             {"type": "error", "error": {"type": "server_error", "code": "boom", "message": "Oops"}}
         )
-        assert (await browser.expect("error"))["code"] == "provider_error"
 
         await catch_up(browser)
         await browser.send_audio(tone(800) + silence_pcm(700))
@@ -218,3 +221,4 @@ async def test_consumer_with_openai_provider(make_interview, settings, mixing_re
             ("interviewer", "Thank you, goodbye."),
         ]
         assert mixing_requests == [(interview.pk, "sess-1")]
+        assert "error" not in browser.events()

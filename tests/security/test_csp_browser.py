@@ -128,7 +128,7 @@ def test_the_candidate_page_runs_a_session_without_violations(site, browser):
 def test_the_admin_interview_page_has_no_violations(site, browser):
     page = browser.new_page()
     page.goto(f"{site.url}/admin/interviews/interview/{site.recorded}/change/")
-    page.wait_for_selector(".field-timeline_picture svg")
+    page.wait_for_selector("#review-picture svg")
     page.wait_for_load_state("networkidle")
     assert page.locator("audio").count() == 3
     # The players load their files (media-src) and the picture keeps its styles (style-src).

@@ -30,10 +30,18 @@ def test_every_api_endpoint_is_described(schema):
     assert set(schema["paths"]) == {
         "/api/admin/data",
         "/api/admin/data/export",
+        "/api/admin/data/counts",
+        "/api/admin/views",
+        "/api/admin/views/{id}",
         "/api/interviews/upload/video",
         "/api/interviews/{interview_id}/export",
+        "/api/interviews/{interview_id}/recording",
+        "/api/interviews/{interview_id}/recording/{segment}/parts/{n}",
+        "/api/interviews/{interview_id}/recording/{segment}/complete",
         "/media/{path}",
     }
+    part = schema["paths"]["/api/interviews/{interview_id}/recording/{segment}/parts/{n}"]["put"]
+    assert {"200", "201", "403", "409", "413"} <= set(part["responses"])
     upload = schema["paths"]["/api/interviews/upload/video"]["post"]
     form = upload["requestBody"]["content"]["multipart/form-data"]["schema"]
     assert form["$ref"].endswith("/UploadForm")

@@ -30,6 +30,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"{verb} {human(report.local_bytes)} on this node and "
                 f"{human(report.stored_bytes)} in {report.segments} stored segment(s) "
+                f"and {report.parts} recording part(s) "
                 f"of {len(report.interviews)} interview(s)"
             )
         )

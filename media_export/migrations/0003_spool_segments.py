@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('interviews', '0002_end_reason_and_transcript_flag'),
-        ('media_export', '0001_initial'),
+        ('media_export', '0002_no_video_reason'),
     ]
 
     operations = [
