@@ -33,6 +33,7 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
         "debug": settings.DEBUG,
         "urls": {
             "session": protocol.SESSION_PATH,
+            "sessionRoutingParam": protocol.ROUTING_PARAM,
             "upload": reverse("media_export:upload_video"),
         },
         "audio": {"sampleRate": protocol.SAMPLE_RATE, "chunkMs": protocol.CHUNK_MS},

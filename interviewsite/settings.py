@@ -146,7 +146,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     # (CONN_MAX_AGE) would leak; psycopg's pool reuses connections safely instead.
     DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
         "min_size": env_int("DB_POOL_MIN_SIZE", 1),
-        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+        # Small per process: processes x max_size must stay under PostgreSQL's
+        # max_connections (or PgBouncer's pool) when many daphne processes run.
+        "max_size": env_int("DB_POOL_MAX_SIZE", 4),
         "timeout": env_float("DB_POOL_TIMEOUT", 10.0),
     }
 
@@ -229,6 +231,49 @@ UPLOADS_AUDIO_DIR = MEDIA_ROOT / "uploads" / "audio"
 UPLOADS_VIDEOS_DIR = MEDIA_ROOT / "uploads" / "videos"
 SPOOL_DIR = MEDIA_ROOT / "spool"
 
+
+def media_storages(environ) -> tuple[dict, list[str]]:
+    """``STORAGES`` for ``MEDIA_STORAGE`` and the origins the pages may play media from.
+
+    ``local`` (the default) keeps uploads, WAVs, MP4s and shipped spool segments under
+    MEDIA_ROOT; ``s3`` puts them in an S3-compatible bucket through django-storages,
+    configured with its own setting names (read from the environment below).
+    """
+    kind = (environ.get("MEDIA_STORAGE", "") or "local").strip().lower()
+    static = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    if kind == "local":
+        local = {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"allow_overwrite": True},
+        }
+        return {"default": local, "staticfiles": static}, []
+    if kind != "s3":
+        raise ImproperlyConfigured("MEDIA_STORAGE must be 'local' or 's3'")
+    if not environ.get("AWS_STORAGE_BUCKET_NAME", "").strip():
+        raise ImproperlyConfigured("MEDIA_STORAGE=s3 needs AWS_STORAGE_BUCKET_NAME")
+    s3 = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {"file_overwrite": True}}
+    endpoint = environ.get("AWS_S3_ENDPOINT_URL", "").strip()
+    if endpoint:
+        parts = endpoint.split("/")
+        origins = [f"{parts[0]}//{parts[2]}", f"{parts[0]}//*.{parts[2]}"]
+    else:
+        origins = ["https://*.amazonaws.com"]
+    return {"default": s3, "staticfiles": static}, origins
+
+
+MEDIA_STORAGE = (os.environ.get("MEDIA_STORAGE", "") or "local").strip().lower()
+STORAGES, MEDIA_STORAGE_ORIGINS = media_storages(os.environ)
+# django-storages' own names; unset ones fall back to boto3's credential chain and defaults.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "").strip()
+AWS_S3_ENDPOINT_URL = os.environ.get("AWS_S3_ENDPOINT_URL", "").strip() or None
+AWS_S3_REGION_NAME = os.environ.get("AWS_S3_REGION_NAME", "").strip() or None
+AWS_S3_ADDRESSING_STYLE = os.environ.get("AWS_S3_ADDRESSING_STYLE", "").strip() or None
+AWS_ACCESS_KEY_ID = os.environ.get("AWS_ACCESS_KEY_ID", "").strip() or None
+AWS_SECRET_ACCESS_KEY = os.environ.get("AWS_SECRET_ACCESS_KEY", "").strip() or None
+AWS_DEFAULT_ACL = None
+# Staff playback from S3 goes through signed URLs that expire after this long.
+AWS_QUERYSTRING_EXPIRE = env_int("MEDIA_URL_EXPIRE_SECONDS", 300)
+
 # --- Product settings -----------------------------------------------------
 INVITATION_MAX_AGE_SECONDS = env_int("INVITATION_MAX_AGE_SECONDS", 14 * 24 * 3600)
 REALTIME_PROVIDER = os.environ.get("REALTIME_PROVIDER", "local").strip() or "local"
@@ -273,6 +318,10 @@ MAX_RECORDING_PART_BYTES = env_int("MAX_RECORDING_PART_BYTES", 8 * 1024**2)
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", MAX_RECORDING_PART_BYTES + 1024**2)
 MIX_WAIT_SECONDS = env_float("MIX_WAIT_SECONDS", 10.0)
 SPOOL_FLUSH_SECONDS = env_float("SPOOL_FLUSH_SECONDS", 1.0)
+# How often a live session's new spool bytes are shipped to the media storage.
+SPOOL_SHIP_SECONDS = env_float("SPOOL_SHIP_SECONDS", 10.0)
+# prune_spools removes an exported interview's spool after this many days.
+SPOOL_RETENTION_DAYS = env_float("SPOOL_RETENTION_DAYS", 7.0)
 # When the candidate ends the interview, how long their last answer may take to be transcribed.
 END_TRANSCRIPT_WAIT_SECONDS = env_float("END_TRANSCRIPT_WAIT_SECONDS", 10.0)
 FFMPEG_BINARY = os.environ.get("FFMPEG_BINARY", "").strip() or None
@@ -325,7 +374,7 @@ CONTENT_SECURITY_POLICY = {
         "script-src": [SELF],
         "style-src": [SELF],
         "img-src": [SELF, "data:"],
-        "media-src": [SELF],
+        "media-src": [SELF, *MEDIA_STORAGE_ORIGINS],
         "connect-src": [SELF],
         "object-src": [NONE],
         "base-uri": [NONE],

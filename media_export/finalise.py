@@ -21,13 +21,14 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from interviews import services as interview_services
 from interviews.models import Interview
 
 from . import recording
-from .models import MediaExport
+from .models import MediaExport, SpoolSegment
 from .services import _save, enqueue_export, get_export, register_upload, request_mixing
 from .spool import session_dirs
 from .uploads import sniff_container
@@ -97,8 +98,15 @@ def finalise_abandoned(interview_id: int, end_reason: str = Interview.EndReason.
 
 
 def last_activity(interview: Interview) -> float:
-    """Wall time of the interview's last spool write (or its start when there is none)."""
-    latest = None
+    """Wall time of the interview's last spool write (or its start when there is none).
+
+    A node that ships to object storage shows its writes through the segment rows, so a
+    sweep on a machine without that node's disk still sees a live interview as live.
+    """
+    shipped = SpoolSegment.objects.filter(interview_id=interview.pk).aggregate(
+        last=Max("created_at")
+    )["last"]
+    latest = shipped.timestamp() if shipped is not None else None
     for directory in session_dirs(interview.pk):
         try:
             mtime = (directory / "index.jsonl").stat().st_mtime

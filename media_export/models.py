@@ -103,3 +103,38 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.worker_id} ({self.hostname}:{self.pid})"
+
+
+class SpoolSegment(models.Model):
+    """One piece of a node's audio spool, shipped to the media storage.
+
+    A node appends a session's audio to its local spool and ships what is new as a
+    sealed segment: periodically, and when the session ends or moves. These rows are
+    the index every node and the export worker read: which segments exist (an export
+    fails if one is missing from storage) and in which order they join up.
+    """
+
+    interview = models.ForeignKey(Interview, on_delete=models.CASCADE, related_name="+")
+    session_id = models.CharField(max_length=100)
+    writer = models.CharField(max_length=32, help_text="The node-local spool it came from.")
+    number = models.PositiveIntegerField()
+    name = models.CharField(max_length=300, help_text="Object name in the media storage.")
+    size = models.BigIntegerField()
+    opened_at = models.FloatField(help_text="Wall time the writer's spool was opened.")
+    index_start = models.BigIntegerField()
+    index_end = models.BigIntegerField()
+    mic_start = models.BigIntegerField()
+    mic_end = models.BigIntegerField()
+    ai_start = models.BigIntegerField()
+    ai_end = models.BigIntegerField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["interview", "session_id", "writer", "number"], name="unique_spool_segment"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Spool segment {self.name}"

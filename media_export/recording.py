@@ -133,9 +133,10 @@ def _numbers(names: list[str], suffix: str) -> list[int]:
 def segments(interview_id: int) -> list[Segment]:
     """What the server holds of the interview's recording, segment by segment."""
     root = _interview_dir(interview_id)
-    if not default_storage.exists(root):
+    try:  # object storage has no folders: a prefix without objects lists empty
+        dirs, _files = default_storage.listdir(root)
+    except FileNotFoundError:
         return []
-    dirs, _files = default_storage.listdir(root)
     result = []
     for segment in _numbers(dirs, ""):
         directory = _segment_dir(interview_id, segment)

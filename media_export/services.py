@@ -6,8 +6,8 @@ code: from async code (the consumer) call it through ``sync_to_async``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,14 +20,15 @@ from django.utils import timezone
 from interviews import services as interview_services
 from interviews.models import Interview
 
-from . import ffmpeg
+from . import ffmpeg, storage
 from .alignment import Alignment, measure
 from .messages import without_server_paths
 from .mixing import mix_to_files
 from .models import MediaExport
 from .muxing import mux, still_frame_with_audio
 from .picture import summarize
-from .spool import SAMPLE_RATE, SessionSpool, find_session, latest_session
+from .spool import SAMPLE_RATE, SessionSpool
+from .stored_spool import coverage_problems, find_session, latest_session
 from .timeline import build_timeline
 
 logger = logging.getLogger("media_export")
@@ -43,19 +44,18 @@ class ExportError(Exception):
     """The export cannot proceed; the message is shown to operators and the client."""
 
 
-# -- paths --------------------------------------------------------------------
+# -- names in storage ---------------------------------------------------------
+
+AUDIO_PREFIX = "uploads/audio"
+VIDEO_PREFIX = "uploads/videos"
 
 
 def media_relpath(path: Path) -> str:
     return Path(path).resolve().relative_to(Path(settings.MEDIA_ROOT).resolve()).as_posix()
 
 
-def media_abspath(relpath: str) -> Path:
-    return Path(settings.MEDIA_ROOT) / relpath
-
-
-def video_output_path(interview_id: int) -> Path:
-    return Path(settings.UPLOADS_VIDEOS_DIR) / f"{int(interview_id)}.mp4"
+def video_output_name(interview_id: int) -> str:
+    return f"{VIDEO_PREFIX}/{int(interview_id)}.mp4"
 
 
 def media_url(relpath: str) -> str:
@@ -105,7 +105,7 @@ def select_session(interview_id: int, export: MediaExport | None = None) -> Sess
 
 @dataclass
 class MixOutcome:
-    paths: dict[str, str]  # "mic" / "ai" / "mixed" -> path relative to MEDIA_ROOT
+    paths: dict[str, str]  # "mic" / "ai" / "mixed" -> name in the media storage
     summary: dict
     zero: float
     basis: str
@@ -135,14 +135,18 @@ def save_mixed_audio(
         if zero is None and export.timeline_basis == "video" and export.timeline_zero is not None:
             zero, basis = export.timeline_zero, "video"
         timeline = build_timeline(session, zero=zero, basis=basis)
-        mixed = mix_to_files(
-            session,
-            timeline,
-            Path(settings.UPLOADS_AUDIO_DIR),
-            str(interview_id),
-            min_length=round(min_seconds * SAMPLE_RATE),
-        )
-        paths = {name: media_relpath(path) for name, path in mixed.paths.items()}
+        with storage.staging_dir(AUDIO_PREFIX) as directory:
+            mixed = mix_to_files(
+                session,
+                timeline,
+                directory,
+                str(interview_id),
+                min_length=round(min_seconds * SAMPLE_RATE),
+            )
+            paths = {
+                name: storage.publish(path, f"{AUDIO_PREFIX}/{path.name}")
+                for name, path in mixed.paths.items()
+            }
         summary = summarize(mixed.mic_frame_rms, timeline, mixed.samples)
     except Exception as exc:
         logger.error("Audio mixing failed for interview %s: %s", interview_id, exc)
@@ -219,27 +223,24 @@ def _needs_export_after_mix(export: MediaExport) -> bool:
 def register_upload(
     interview: Interview, temp_path: Path, ext: str, session_id: str = ""
 ) -> MediaExport:
-    """Move a verified upload into place (atomically replacing an earlier one) and queue the export."""
-    directory = Path(settings.UPLOADS_VIDEOS_DIR)
-    directory.mkdir(parents=True, exist_ok=True)
-    final = directory / f"{interview.pk}_upload.{ext}"
-    os.replace(temp_path, final)
+    """Store a verified upload (replacing an earlier one) and queue the export."""
+    size = Path(temp_path).stat().st_size
+    final = storage.publish(Path(temp_path), f"{VIDEO_PREFIX}/{interview.pk}_upload.{ext}")
+    Path(temp_path).unlink(missing_ok=True)
     for other in ("webm", "mp4"):
-        stale = directory / f"{interview.pk}_upload.{other}"
-        if other != ext and stale.exists():
-            stale.unlink()
+        stale = f"{VIDEO_PREFIX}/{interview.pk}_upload.{other}"
+        if other != ext and storage.exists(stale):
+            storage.delete(stale)
     with transaction.atomic():
         export = get_export(interview.pk, lock=True)
         _save(
             export,
-            video_upload=media_relpath(final),
+            video_upload=final,
             video_session_id=(session_id or "")[:100],
             uploaded_at=timezone.now(),
         )
         enqueue_export(export)
-    logger.info(
-        "Video uploaded for interview %s (%s, %d bytes)", interview.pk, ext, final.stat().st_size
-    )
+    logger.info("Video uploaded for interview %s (%s, %d bytes)", interview.pk, ext, size)
     return export
 
 
@@ -292,9 +293,13 @@ def run_export(
     task_id: str = "",
     wait_seconds: float | None = None,
     require_session_end: bool = True,
+    require_all_audio: bool = True,
     progress: Progress = _quiet,
 ) -> str:
-    """Mix (if needed) → align → WAVs on the video's timeline → MP4. Returns the final status."""
+    """Mix (if needed) → align → WAVs on the video's timeline → MP4. Returns the final status.
+
+    ``require_all_audio``: fail when chunks are missing (an operator's remix turns it off).
+    """
     with transaction.atomic():
         export = get_export(interview_id, lock=True)
         _save(
@@ -307,7 +312,9 @@ def run_export(
             task_id=task_id or export.task_id,
         )
     try:
-        return _export(interview_id, export, wait_seconds, require_session_end, progress)
+        return _export(
+            interview_id, export, wait_seconds, require_session_end, require_all_audio, progress
+        )
     except Exception as exc:
         message = str(exc) or exc.__class__.__name__
         logger.error("Export failed for interview %s: %s", interview_id, message)
@@ -364,10 +371,13 @@ def _export_audio_only(interview_id, export, wait_seconds, progress) -> str:
     progress("Writing the WAVs")
     outcome = save_mixed_audio(interview_id, session=session)
     progress("Muxing the audio over a still frame")
-    result = still_frame_with_audio(
-        media_abspath(outcome.paths["mixed"]), video_output_path(interview_id)
-    )
-    url = media_url(media_relpath(result.path))
+    with (
+        storage.local_copy(outcome.paths["mixed"]) as mixed,
+        storage.staging_dir(VIDEO_PREFIX) as directory,
+    ):
+        result = still_frame_with_audio(mixed, directory / f"{interview_id}.mp4")
+        name = storage.publish(result.path, video_output_name(interview_id))
+    url = media_url(name)
     interview_services.mark_exported(interview_id=interview_id, video_url=url)
     _update_export(
         interview_id,
@@ -381,12 +391,18 @@ def _export_audio_only(interview_id, export, wait_seconds, progress) -> str:
     return MediaExport.Status.DONE
 
 
-def _export(interview_id, export, wait_seconds, require_session_end, progress) -> str:
+def _export(interview_id, export, wait_seconds, require_session_end, require_all, progress) -> str:
     if not export.video_upload and export.no_video_reason:
         return _export_audio_only(interview_id, export, wait_seconds, progress)
-    if not export.video_upload or not media_abspath(export.video_upload).exists():
+    if not storage.exists(export.video_upload):
         raise ExportError("no uploaded video for this interview")
-    video = media_abspath(export.video_upload)
+    with storage.local_copy(export.video_upload) as video:
+        return _export_video(
+            interview_id, video, wait_seconds, require_session_end, require_all, progress
+        )
+
+
+def _export_video(interview_id, video, wait_seconds, require_session_end, require_all, progress):
     wait = settings.MIX_WAIT_SECONDS if wait_seconds is None else wait_seconds
     session = wait_for_audio(interview_id, wait, progress)
     if session is None and require_session_end and _park_waiting_for_audio(interview_id, wait):
@@ -394,6 +410,12 @@ def _export(interview_id, export, wait_seconds, require_session_end, progress) -
     audio_state = get_export(interview_id)
     if session is None:
         session = select_session(interview_id, audio_state)
+    if session is not None and require_all:
+        problems = coverage_problems(session)
+        if problems:
+            raise ExportError(
+                "; ".join(problems) + " (`manage.py remix_interview` mixes what there is)"
+            )
 
     progress("Probing the upload")
     info = ffmpeg.probe(video)
@@ -415,7 +437,6 @@ def _export(interview_id, export, wait_seconds, require_session_end, progress) -
             # the video only as far as the session really lasted.
             min_seconds=min(duration or 0.0, session_real_seconds(session)),
         )
-        mixed_path = media_abspath(outcome.paths["mixed"])
     else:
         logger.warning(
             "Interview %s has no spooled audio: the MP4 keeps the upload's own audio", interview_id
@@ -425,15 +446,16 @@ def _export(interview_id, export, wait_seconds, require_session_end, progress) -
         "Muxing the MP4"
         + (" (copying H.264)" if info.video_codec == "h264" else " (transcoding to H.264)")
     )
-    result = mux(
-        video,
-        mixed_path,
-        video_output_path(interview_id),
-        info=info,
-        video_start=video_start,
-        duration=duration,
-    )
-    url = media_url(media_relpath(result.path))
+    with contextlib.ExitStack() as stack:
+        mixed_path = None
+        if session is not None:
+            mixed_path = stack.enter_context(storage.local_copy(outcome.paths["mixed"]))
+        output = stack.enter_context(storage.staging_dir(VIDEO_PREFIX)) / f"{interview_id}.mp4"
+        result = mux(
+            video, mixed_path, output, info=info, video_start=video_start, duration=duration
+        )
+        name = storage.publish(result.path, video_output_name(interview_id))
+    url = media_url(name)
     interview_services.mark_exported(interview_id=interview_id, video_url=url)
     fields = {
         "status": MediaExport.Status.DONE,

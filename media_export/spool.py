@@ -6,6 +6,7 @@ Layout, one folder per interview and browser session::
         mic.pcm       raw 24 kHz mono PCM16 of every accepted mic chunk, appended
         ai.pcm        the same for AI audio deltas
         index.jsonl   one JSON record per line (see ``SpoolWriter``)
+        writer        this node's id for the folder (names its shipped segments)
 
 PCM bytes are written before the index line that points at them, with plain
 ``os.write`` calls, so everything the writer returned from survives a SIGKILL of
@@ -22,8 +23,10 @@ import contextlib
 import json
 import os
 import re
+import tempfile
 import threading
 import time
+import uuid
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -50,6 +53,30 @@ def session_dir_name(session_id: str) -> str:
     return cleaned or "session"
 
 
+def writer_id(directory: Path) -> str:
+    """The id of the node-local spool in ``directory`` (made on first use).
+
+    A session that moves between nodes has one spool per node; shipped segments are
+    named by this id so the pieces of one session never collide.
+    """
+    path = Path(directory) / "writer"
+    with contextlib.suppress(FileNotFoundError):
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    new = uuid.uuid4().hex
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".writer.")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(new)
+    try:
+        os.link(tmp, path)  # never replaces an id another opener wrote first
+    except FileExistsError:
+        new = path.read_text().strip() or new
+    finally:
+        os.unlink(tmp)
+    return new
+
+
 class SpoolWriter:
     """Append-only writer for one (interview, session) spool.
 
@@ -67,14 +94,18 @@ class SpoolWriter:
     """
 
     def __init__(self, interview_id: int, session_id: str, flush_seconds: float | None = None):
+        self.interview_id = int(interview_id)
+        self.session_id = session_id
         self.directory = interview_spool_dir(interview_id) / session_dir_name(session_id)
         self.directory.mkdir(parents=True, exist_ok=True)
+        self.writer_id = writer_id(self.directory)
         flags = os.O_WRONLY | os.O_CREAT | os.O_APPEND
         self._mic_fd = os.open(self.directory / "mic.pcm", flags, 0o640)
         self._ai_fd = os.open(self.directory / "ai.pcm", flags, 0o640)
         self._index_fd = os.open(self.directory / "index.jsonl", flags, 0o640)
         self._mic_size = os.fstat(self._mic_fd).st_size
         self._ai_size = os.fstat(self._ai_fd).st_size
+        self._index_size = os.fstat(self._index_fd).st_size
         self._flush_seconds = (
             settings.SPOOL_FLUSH_SECONDS if flush_seconds is None else flush_seconds
         )
@@ -140,10 +171,18 @@ class SpoolWriter:
     def _record(self, record: dict) -> None:
         self._check_open()
         line = json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n"
-        os.write(self._index_fd, line.encode())
+        data = line.encode()
+        os.write(self._index_fd, data)
+        self._index_size += len(data)
         self._dirty = True
         if time.monotonic() - self._last_sync >= self._flush_seconds:
             self.sync()
+
+    def position(self) -> tuple[int, int, int]:
+        """Bytes written so far: (index, mic, ai). The index is read first, so every
+        index line it covers points at PCM the other two cover (PCM is written first)."""
+        index = self._index_size
+        return index, self._mic_size, self._ai_size
 
     def sync(self) -> None:
         """Force written data to stable storage (the periodic flush)."""
@@ -368,20 +407,3 @@ def session_dirs(interview_id: int) -> list[Path]:
         return []
     dirs = [d for d in root.iterdir() if d.is_dir() and (d / "index.jsonl").exists()]
     return sorted(dirs, key=lambda d: (first_wall_time(d), d.name))
-
-
-def find_session(interview_id: int, session_id: str) -> SessionSpool | None:
-    """The spool of one named session, or ``None`` when it has none."""
-    directory = interview_spool_dir(interview_id) / session_dir_name(session_id)
-    if not (directory / "index.jsonl").exists():
-        return None
-    return read_session(directory)
-
-
-def latest_session(interview_id: int) -> SessionSpool | None:
-    """The session whose recording is the one uploaded: the most recent one with audio."""
-    for directory in reversed(session_dirs(interview_id)):
-        spool = read_session(directory)
-        if spool.mic or spool.ai:
-            return spool
-    return None

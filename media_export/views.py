@@ -11,6 +11,7 @@ from django.http import (
     FileResponse,
     HttpRequest,
     HttpResponse,
+    HttpResponseRedirect,
     JsonResponse,
     StreamingHttpResponse,
 )
@@ -26,7 +27,7 @@ from interviewsite.authentication import StaffSessionAuthentication
 from interviewsite.converters import parse_id
 from interviewsite.openapi import api_operation
 
-from . import recording, services
+from . import recording, services, storage
 from .models import MediaExport
 from .openapi import (
     ERROR,
@@ -200,6 +201,7 @@ def export_status(request: HttpRequest, interview_id: int) -> HttpResponse:
     ],
     responses={
         **{(status, kind): OpenApiTypes.BINARY for status in (200, 206) for kind in MEDIA_TYPES},
+        302: OpenApiResponse(description="Object storage: a short-lived signed URL of the file."),
         404: ERROR,
         405: NOT_ALLOWED,
         416: OpenApiResponse(description="The range lies outside the file."),
@@ -208,16 +210,30 @@ def export_status(request: HttpRequest, interview_id: int) -> HttpResponse:
 @csrf_exempt  # GET only: another method is a 405, not a CSRF failure
 @require_GET
 def protected_media(request: HttpRequest, path: str) -> HttpResponse:
-    """Serve finished media to staff, or to the holder of the owning interview's token."""
-    root = (Path(settings.MEDIA_ROOT) / "uploads").resolve()
-    target = (Path(settings.MEDIA_ROOT) / path).resolve()
-    allowed = target.is_relative_to(root) and not any(p.startswith(".") for p in target.parts)
-    if not allowed or not target.is_file():
+    """Serve finished media to staff, or to the holder of the owning interview's token.
+
+    Local storage: streamed from here with one byte range honoured. Object storage: a
+    redirect to a short-lived signed URL, so the bytes never pass through this server.
+    """
+    parts = path.split("/")
+    if len(parts) < 2 or parts[0] != "uploads" or any(p in ("", ".", "..") for p in parts):
+        return error(404, "not_found", "No such file.")
+    if any(p.startswith(".") for p in parts):
         return error(404, "not_found", "No such file.")
     if not _is_staff(request):
-        owner = _OWNER.match(target.name)
+        owner = _OWNER.match(parts[-1])
         if owner is None or not token_matches(_request_token(request), int(owner.group(1))):
             return error(404, "not_found", "No such file.")
+    if not storage.is_local():
+        if not storage.exists(path):
+            return error(404, "not_found", "No such file.")
+        response = HttpResponseRedirect(storage.signed_url(path))
+        response["Cache-Control"] = "private, no-store"
+        return response
+    root = (Path(settings.MEDIA_ROOT) / "uploads").resolve()
+    target = storage.local_path(path).resolve()
+    if not target.is_relative_to(root) or not target.is_file():
+        return error(404, "not_found", "No such file.")
     content_type = mimetypes.guess_type(target.name)[0] or "application/octet-stream"
     size = target.stat().st_size
     byte_range = _parse_range(request.headers.get("Range", ""), size)

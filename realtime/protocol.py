@@ -22,6 +22,9 @@ SESSION_PATH = "/ws/session"
 
 MAX_FRAME_BYTES = 64 * 1024
 CHUNK_MS = 100
+#: Query parameter of the websocket URL carrying the session id, so a load balancer can
+#: route every connection of one session to the same node (the server itself ignores it).
+ROUTING_PARAM = "session"
 MAX_CHUNK_BYTES = SAMPLE_RATE * 2  # one second of 24 kHz PCM16
 
 #: A session id names a spool folder: no dots, no slashes, so it can never leave that folder.

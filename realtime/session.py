@@ -22,11 +22,15 @@ import time
 from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.conf import settings
 
 from interviews.models import Interview
 from media_export import services as media_services
-from media_export.spool import SpoolWriter, interview_spool_dir, read_session, session_dir_name
+from media_export import storage
+from media_export.shipping import SpoolShipper
+from media_export.spool import SpoolWriter
+from media_export.stored_spool import find_session, has_stored_session
 from media_export.tasks import finalise_recording_task
 
 from . import notices, services
@@ -70,6 +74,8 @@ class LiveSession:
         self._expiry_task: asyncio.Task | None = None
         self._finish_task: asyncio.Task | None = None
         self._flush_task: asyncio.Task | None = None
+        self.shipper: SpoolShipper | None = None
+        self._ship_task: asyncio.Task | None = None
         self._spool_lock = asyncio.Lock()
         self._dropped_mid_reply = False
         # Server wall time at which this session's client clock started (about): no
@@ -80,19 +86,21 @@ class LiveSession:
     async def open(self) -> None:
         """Take over the interview from any other session, then start the provider."""
         await self.takeover.announce()
-        directory = interview_spool_dir(self.interview_id) / session_dir_name(self.session_id)
         restore = None
-        if (directory / "index.jsonl").exists():
-            # This session_id has a spool but this process does not hold it: another
-            # process may still be writing to it. Give its owner a moment to release it
-            # (it answers the announcement), so two writers never append at once.
+        if await database_sync_to_async(has_stored_session)(self.interview_id, self.session_id):
+            # Spooled here or elsewhere, not held by this process: its owner may still write.
+            # It ships its spool, then answers the announcement: one writer, an exact resume.
             await self.takeover.wait_released()
-            restore = await asyncio.to_thread(read_session, directory)
-            if isinstance(restore.opened_at, int | float):
+            restore = await database_sync_to_async(find_session, thread_sensitive=False)(
+                self.interview_id, self.session_id, strict=False
+            )
+            if restore is not None and isinstance(restore.opened_at, int | float):
                 self.opened_wall = min(self.opened_wall, float(restore.opened_at))
         # fsync never runs on the event loop: the writer only appends (page cache), and
         # the flusher below syncs every SPOOL_FLUSH_SECONDS in a worker thread.
         spool = await asyncio.to_thread(SpoolWriter, self.interview_id, self.session_id, math.inf)
+        if not storage.is_local():  # a local media storage already holds the spool folder
+            self.shipper = await database_sync_to_async(SpoolShipper)(spool)
         self.buffer = AudioBuffer(spool, restore=restore)
         self._flush_task = asyncio.get_running_loop().create_task(self._flush_spool())
         try:
@@ -107,12 +115,26 @@ class LiveSession:
         self.state = SessionState.LIVE
 
     async def _flush_spool(self) -> None:
+        """fsync every SPOOL_FLUSH_SECONDS, ship to storage every SPOOL_SHIP_SECONDS."""
+        shipped = time.monotonic()
         while True:
-            await asyncio.sleep(settings.SPOOL_FLUSH_SECONDS)
+            await asyncio.sleep(min(settings.SPOOL_FLUSH_SECONDS, settings.SPOOL_SHIP_SECONDS))
             async with self._spool_lock:
                 if self.buffer.spool.closed:
                     return
                 await asyncio.to_thread(self.buffer.spool.sync)
+            if time.monotonic() - shipped >= settings.SPOOL_SHIP_SECONDS:
+                shipped = time.monotonic()
+                await self.ship()
+
+    async def ship(self) -> None:
+        """Send what is new in the local spool to the media storage (never raises)."""
+        if self.shipper is None:
+            return
+        try:
+            await database_sync_to_async(self.shipper.ship, thread_sensitive=False)()
+        except Exception:
+            logger.exception("Session %s: shipping the spool failed", self.session_id)
 
     async def _start_provider(self) -> None:
         history = await services.load_history(self.interview_id)
@@ -186,6 +208,7 @@ class LiveSession:
             # The reply was still playing: stop it and keep the model's context to what was heard.
             self._dropped_mid_reply = True
             asyncio.get_running_loop().create_task(self._cut_reply_at(now_t))
+        self._ship_task = asyncio.get_running_loop().create_task(self.ship())  # may move nodes
         window = settings.SESSION_RESUME_SECONDS
         logger.info(
             "Session %s of interview %s detached; resumable for %ss",
@@ -426,6 +449,7 @@ class LiveSession:
         if self.buffer is not None:
             async with self._spool_lock:  # never close under a sync running in a thread
                 await asyncio.to_thread(self.buffer.close, ended)
+            await self.ship()  # the last of it, before another node may read it
         await self.takeover.leave()
 
     # -- output ----------------------------------------------------------------

@@ -22,7 +22,7 @@ from .protocol import CLOSE_SUPERSEDED
 logger = logging.getLogger("realtime.session")
 
 #: How long a resume waits for another process to release the same session's spool.
-RELEASE_WAIT_SECONDS = 1.0
+RELEASE_WAIT_SECONDS = 3.0
 
 
 class Peer(Protocol):

@@ -92,6 +92,7 @@ export async function startInterview() {
   const client = new SessionClient({
     url: websocketUrl(config.urls.session, window.location),
     sessionId: state.sessionId,
+    routingParam: config.urls.sessionRoutingParam,
     interviewId: config.interviewId,
     token: config.token,
     finalCloseCodes: CLOSE.final,

@@ -56,6 +56,12 @@ export function websocketUrl(path, location) {
   return `${scheme}//${location.host}${path}`;
 }
 
+/** `url` with `name=value` added to its query string. */
+export function withQuery(url, name, value) {
+  const sep = url.includes("?") ? "&" : "?";
+  return `${url}${sep}${encodeURIComponent(name)}=${encodeURIComponent(value)}`;
+}
+
 /**
  * One interview session over a websocket that may drop and come back.
  * Events (EventTarget, detail = the message): "message" for every server message, plus
@@ -64,11 +70,12 @@ export function websocketUrl(path, location) {
  * reconnect cannot help.
  */
 export class SessionClient extends EventTarget {
-  constructor({ url, sessionId, interviewId, token, finalCloseCodes, maxAttempts = 6, WebSocketImpl = WebSocket } = {}) {
+  constructor({ url, sessionId, routingParam, interviewId, token, finalCloseCodes, maxAttempts = 6, WebSocketImpl = WebSocket } = {}) {
     super();
     if (!finalCloseCodes) throw new Error("SessionClient needs the server's final close codes.");
     this.finalCloseCodes = new Set(finalCloseCodes);
-    this.url = url;
+    // The session id rides in the URL too, for sticky routing by a load balancer.
+    this.url = routingParam ? withQuery(url, routingParam, sessionId) : url;
     this.sessionId = sessionId;
     this.interviewId = interviewId;
     this.token = token;

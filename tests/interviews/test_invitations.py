@@ -18,6 +18,7 @@ from interviews.invitations import (
     read_interview_id,
 )
 from interviews.models import Candidate, Interview, Job, TranscriptEntry
+from realtime.protocol import ROUTING_PARAM
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -47,6 +48,8 @@ def test_candidate_page_renders_own_interview(client, interview):
     assert "Ada Lovelace" in body
     assert "interview/main.js" in body
     assert other.candidate.name not in body and other.job.title not in body
+    # The page learns the websocket's routing parameter from the server, not a literal.
+    assert response.context["client_config"]["urls"]["sessionRoutingParam"] == ROUTING_PARAM
 
 
 def test_tampered_token_is_404(client, interview):

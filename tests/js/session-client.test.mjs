@@ -209,3 +209,19 @@ test("after end() a dropped connection is not reopened", async () => {
     mock.timers.reset();
   }
 });
+
+test("every connection of a session carries its id in the URL, for sticky routing", () => {
+  mock.timers.enable({ apis: ["setTimeout"] });
+  try {
+    const client = newClient({ routingParam: "session", sessionId: "s 1/x" });
+    client.connect();
+    assert.equal(FakeSocket.all[0].url, "ws://x/ws/session?session=s%201%2Fx");
+    FakeSocket.all[0].close(1006);
+    mock.timers.tick(20000);
+    assert.equal(FakeSocket.all.length, 2);
+    assert.equal(FakeSocket.all[1].url, "ws://x/ws/session?session=s%201%2Fx");
+    assert.equal(newClient().url, "ws://x/ws/session");
+  } finally {
+    mock.timers.reset();
+  }
+});

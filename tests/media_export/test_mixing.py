@@ -11,7 +11,8 @@ from interviews.services import create_interview
 from media_export.mixing import INT16_MAX, KNEE, limit, render
 from media_export.models import MediaExport
 from media_export.services import ExportError, save_mixed_audio
-from media_export.spool import interview_spool_dir, latest_session, read_session
+from media_export.spool import interview_spool_dir, read_session
+from media_export.stored_spool import latest_session
 from media_export.timeline import build_timeline
 
 from .helpers import SR, SpoolBuilder, const, tone
@@ -265,7 +266,7 @@ def test_mixing_without_any_spool_fails_clearly(interview, caplog):
     assert "Audio mixing failed" in caplog.text and "no spooled audio" in caplog.text
 
 
-def test_sessions_are_ordered_by_first_record_time(settings):
+def test_sessions_are_ordered_by_first_record_time(settings, db):
     old = SpoolBuilder(7, "zzz-old").rec(1.0)
     old.mic(0, 1.0, const(1, 2400)).end()
     new = SpoolBuilder(7, "aaa-new").rec(1.0)

@@ -6,7 +6,7 @@ import base64
 import pytest
 
 from interviews.models import Interview, TranscriptEntry
-from media_export.spool import latest_session
+from media_export.stored_spool import latest_session
 
 from .conftest import QUESTIONS
 from .helpers import Browser, catch_up, noise_pcm, silence_pcm, speech_pcm

@@ -6,6 +6,7 @@ import os
 import pytest
 
 from interviews.models import Interview, TranscriptEntry
+from media_export.models import SpoolSegment
 from realtime import session as session_module
 from realtime import takeover
 
@@ -57,6 +58,8 @@ async def test_resume_within_window_keeps_provider_and_seqs(make_interview, mixi
     assert mixing_requests == [(interview.pk, "sess-1")]
     await again.close()
     assert mixing_requests == [(interview.pk, "sess-1")]  # exactly once
+    # Local media storage already holds the spool folder: nothing is shipped twice.
+    assert not await SpoolSegment.objects.aexists()
 
 
 async def test_resume_window_passes_then_session_ends(make_interview, settings, mixing_requests):

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from interviews.models import Interview
 from media_export import services
 from media_export.models import MediaExport
-from media_export.spool import session_dirs
+from media_export.stored_spool import session_names
 
 
 class Command(BaseCommand):
@@ -22,12 +22,10 @@ class Command(BaseCommand):
     def handle(self, *, interview_id: int, no_export: bool, **options) -> None:
         if not Interview.objects.filter(pk=interview_id).exists():
             raise CommandError(f"Interview {interview_id} does not exist")
-        sessions = session_dirs(interview_id)
+        sessions = session_names(interview_id)
         if not sessions:
             raise CommandError(f"Interview {interview_id} has no spool")
-        self.stdout.write(
-            f"Spool: {len(sessions)} session(s): " + ", ".join(d.name for d in sessions)
-        )
+        self.stdout.write(f"Spool: {len(sessions)} session(s): " + ", ".join(sessions))
         export = services.get_export(interview_id)
         if export.video_upload and not no_export:
             self.stdout.write("A video was uploaded: re-running the export")
@@ -36,6 +34,7 @@ class Command(BaseCommand):
                     interview_id,
                     wait_seconds=0,
                     require_session_end=False,
+                    require_all_audio=False,
                     progress=lambda msg: self.stdout.write(f"  {msg}"),
                 )
             except Exception as exc:
