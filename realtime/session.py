@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
+from django.db import connections
 
 from interviews.models import Interview
 from media_export import services as media_services
@@ -91,9 +92,7 @@ class LiveSession:
             # Spooled here or elsewhere, not held by this process: its owner may still write.
             # It ships its spool, then answers the announcement: one writer, an exact resume.
             await self.takeover.wait_released()
-            restore = await database_sync_to_async(find_session, thread_sensitive=False)(
-                self.interview_id, self.session_id, strict=False
-            )
+            restore = await asyncio.to_thread(_stored_session, self.interview_id, self.session_id)
             if restore is not None and isinstance(restore.opened_at, int | float):
                 self.opened_wall = min(self.opened_wall, float(restore.opened_at))
         # fsync never runs on the event loop: the writer only appends (page cache), and
@@ -474,6 +473,15 @@ class LiveSession:
             "chunk_ms": CHUNK_MS,
             "resume_from_seq": self.buffer.resume_from_seq,
         }
+
+
+def _stored_session(interview_id: int, session_id: str):
+    """A session's spool joined across nodes, read off the event loop and off the shared
+    database thread (it may download segments); the thread's connection is closed after."""
+    try:
+        return find_session(interview_id, session_id, strict=False)
+    finally:
+        connections.close_all()
 
 
 async def start_session(interview: Interview, session_id: str, peer: Peer) -> LiveSession:
