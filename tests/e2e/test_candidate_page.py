@@ -43,6 +43,10 @@ STATE_LINES_JS = """() => window.interviewTelemetry.events
 LIVE_VIEW = ("#live-status", "#transcript-card", "#end")
 
 
+OPEN_INTERVIEWER_WORDS_JS = """() => [...document.querySelectorAll(
+    '#transcript li.interviewer.partial .text')].some(el => el.textContent.trim().length > 0)"""
+
+
 def seconds(timer: str) -> int:
     """'m:ss' or 'h:mm:ss' → seconds."""
     total = 0
@@ -110,6 +114,12 @@ def test_candidate_knows_where_things_stand_and_ends_on_purpose(
         assert time.monotonic() < deadline, f"no interviewer voice; state {state_line(page)!r}"
         page.wait_for_timeout(100)
     assert page.inner_text("#question-progress") == "Question 1 of 2"
+    # Captions: the interviewer's words show while it speaks, before its line is final.
+    deadline = time.monotonic() + 30
+    while not page.evaluate(OPEN_INTERVIEWER_WORDS_JS):
+        assert time.monotonic() < deadline, "no caption while the interviewer speaks"
+        page.wait_for_timeout(50)
+    assert state_line(page) == "The interviewer is speaking"
     check_live_view(page, "laptop")
     shot(page, "candidate-live-laptop")
     assert_accessible(page, "the candidate page during the interview")
