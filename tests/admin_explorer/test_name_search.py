@@ -62,7 +62,15 @@ def test_short_and_long_texts_agree_with_a_substring_match(staff_client, world, 
     expected = matching(text) | {
         t.pk
         for t in world.tasks
-        if any(text.lower() in v.lower() for v in (t.job.title, t.dataset.title, t.annotator.name))
+        if any(
+            text.lower() in v.lower()
+            for v in (
+                t.job.title,
+                t.dataset.title,
+                t.annotator.name,
+                *(tag.name for tag in t.dataset.tags.all()),
+            )
+        )
     }
     assert searched(staff_client, text) == expected
 
