@@ -176,7 +176,9 @@ def test_date_presets_and_a_picker_that_opens_on_the_data(page, world):
     assert calendar.locator(".numInput.cur-year").first.input_value() == "2025"
     page.keyboard.press("Escape")
 
-    # Presets count back from today.
+    # Presets count back from today. The test database is one shared in-memory SQLite, where
+    # a write beside the server's still-running menu counts fails as "table is locked".
+    page.wait_for_load_state("networkidle")
     AnnotationTask.objects.create(
         job=world.tasks[0].job,
         dataset=world.tasks[0].dataset,
@@ -224,6 +226,8 @@ def test_axe_finds_nothing_serious_with_the_picker_menus_and_panel_open(
     assert calendar["x"] >= 0 and calendar["x"] + calendar["width"] <= width  # all in view
     newest = tab.evaluate(LAST_MONTH_SHOWN)
     assert newest == "April"  # the newest task's month is shown on a phone too
+    # The picker fades in: judge its colours once the animation has ended, not mid-fade.
+    tab.evaluate("Promise.all(document.getAnimations().map((a) => a.finished))")
     a11y.assert_accessible(tab, "the explorer with the date picker open")
     tab.screenshot(path=str(SCREENSHOTS / f"explorer-datepicker-{size}.png"))
     tab.keyboard.press("Escape")
