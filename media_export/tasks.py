@@ -1,6 +1,6 @@
 """Durable jobs on Django's Tasks API (django-tasks backport, database backend).
 
-The functions stay thin: the work is in ``services``. Both run on the ``media``
+The functions stay thin: the work is in ``services`` and ``exporting``. Both run on the ``media``
 queue; ``run_export_worker`` processes every queue.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from . import services
+from . import exporting, services
 
 
 @task(queue_name="media")
@@ -23,7 +23,7 @@ def mix_interview_task(interview_id: int) -> dict | None:
 @task(queue_name="media", takes_context=True)
 def export_interview_task(context, interview_id: int) -> str:
     """Align, write the WAVs on the video's timeline and mux the MP4."""
-    return services.run_export(interview_id, task_id=str(context.task_result.id))
+    return exporting.run_export(interview_id, task_id=str(context.task_result.id))
 
 
 @task(queue_name="media")

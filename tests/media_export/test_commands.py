@@ -14,8 +14,9 @@ from django.core.management.base import CommandError
 from interviews.models import Interview
 from interviews.services import create_interview
 from media_export import ffmpeg
+from media_export.exporting import run_export
 from media_export.models import MediaExport
-from media_export.services import register_upload, run_export
+from media_export.services import register_upload
 
 from .helpers import SpoolBuilder, const, make_video, speechlike, tone, write_wav
 

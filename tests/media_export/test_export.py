@@ -10,9 +10,10 @@ from interviews.models import Interview
 from interviews.services import create_interview
 from media_export import ffmpeg
 from media_export.alignment import correlate, measure
+from media_export.exporting import run_export
 from media_export.mixing import read_wav
 from media_export.models import MediaExport
-from media_export.services import register_upload, run_export
+from media_export.services import register_upload
 from media_export.spool import SAMPLE_RATE, read_session
 
 from .helpers import SR, SpoolBuilder, ffprobe_streams, make_video, speechlike, tone, write_wav

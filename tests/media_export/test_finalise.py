@@ -11,9 +11,10 @@ from interviews import services as interview_services
 from interviews.models import Interview
 from interviews.services import create_interview
 from media_export import recording
+from media_export.exporting import run_export
 from media_export.finalise import sweep
 from media_export.models import MediaExport
-from media_export.services import mix_interview, run_export
+from media_export.services import mix_interview
 
 from .helpers import SR, SpoolBuilder, ffprobe_streams, make_video, speechlike, write_wav
 

@@ -12,8 +12,9 @@ from interviews.models import Interview
 from interviews.services import create_interview
 from interviewsite.settings import media_storages
 from media_export import ffmpeg, recording
+from media_export.exporting import run_export
 from media_export.models import MediaExport
-from media_export.services import register_upload, run_export
+from media_export.services import register_upload
 
 from . import objectstore
 from .helpers import SpoolBuilder, make_video, speechlike, tone, write_wav

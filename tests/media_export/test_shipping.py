@@ -12,8 +12,9 @@ from django.utils import timezone
 from interviews.models import Interview
 from interviews.services import create_interview
 from media_export import recording, storage
+from media_export.exporting import run_export
 from media_export.models import MediaExport, SpoolSegment
-from media_export.services import run_export, save_mixed_audio
+from media_export.services import save_mixed_audio
 from media_export.shipping import SpoolShipper
 from media_export.spool import SpoolWriter
 from media_export.stored_spool import IncompleteSpool, find_session

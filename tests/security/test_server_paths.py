@@ -9,8 +9,9 @@ from interviews.invitations import make_token
 from interviews.models import Interview
 from interviews.services import create_interview
 from media_export import ffmpeg
+from media_export.exporting import run_export
 from media_export.models import MediaExport
-from media_export.services import mix_interview, register_upload, run_export
+from media_export.services import mix_interview, register_upload
 
 #: An absolute POSIX path of at least two segments (what FFmpeg and OSError print).
 ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/[\w.-]+/[\w./-]+")

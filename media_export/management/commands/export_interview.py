@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from interviews.models import Interview
-from media_export import services
+from media_export import exporting, services
 
 
 class Command(BaseCommand):
@@ -37,7 +37,7 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Exporting interview {interview_id} (attempt {export.attempts + 1})")
         try:
-            status = services.run_export(
+            status = exporting.run_export(
                 interview_id,
                 wait_seconds=wait,
                 require_session_end=False,

@@ -3,7 +3,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from interviews.models import Interview
-from media_export import services
+from media_export import exporting, services
 from media_export.models import MediaExport
 from media_export.stored_spool import session_names
 
@@ -30,7 +30,7 @@ class Command(BaseCommand):
         if export.video_upload and not no_export:
             self.stdout.write("A video was uploaded: re-running the export")
             try:
-                status = services.run_export(
+                status = exporting.run_export(
                     interview_id,
                     wait_seconds=0,
                     require_session_end=False,
