@@ -34,6 +34,8 @@ class UploadFormSerializer(serializers.Serializer):
 
 
 class UploadAcceptedSerializer(serializers.Serializer):
+    """The answer when a whole upload or a completed recording segment queues the export."""
+
     status_url = serializers.CharField()
     status = serializers.ChoiceField(choices=["queued"])
 

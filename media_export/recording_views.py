@@ -23,7 +23,7 @@ from interviewsite.openapi import api_operation
 from realtime.protocol import SESSION_ID_PATTERN
 
 from . import finalise, recording, services
-from .openapi import ERROR, INTERVIEW_ID, NOT_ALLOWED, TOKEN_PARAMETERS
+from .openapi import ERROR, INTERVIEW_ID, NOT_ALLOWED, TOKEN_PARAMETERS, UploadAcceptedSerializer
 from .views import _request_token, error
 
 SEGMENT = OpenApiParameter(
@@ -54,11 +54,6 @@ class PartStoredSerializer(serializers.Serializer):
 class CompleteSerializer(serializers.Serializer):
     parts = serializers.IntegerField(min_value=1, max_value=recording.MAX_PART + 1)
     session_id = serializers.RegexField(SESSION_ID_PATTERN, required=False)
-
-
-class CompleteAcceptedSerializer(serializers.Serializer):
-    status_url = serializers.CharField()
-    status = serializers.ChoiceField(choices=["queued"])
 
 
 def _authorise(request: HttpRequest, interview_id: int) -> tuple[Interview | None, HttpResponse]:
@@ -188,7 +183,7 @@ def recording_state(request: HttpRequest, interview_id: int) -> HttpResponse:
     parameters=[INTERVIEW_ID, SEGMENT, *TOKEN_PARAMETERS],
     request={"application/json": CompleteSerializer},
     responses={
-        202: CompleteAcceptedSerializer,
+        202: UploadAcceptedSerializer,
         400: ERROR,
         403: ERROR,
         404: ERROR,

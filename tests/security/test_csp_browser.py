@@ -2,6 +2,8 @@
 candidate page (device check, a live session, the upload), the admin interview page and
 the Data Explorer (filters, the calendar)."""
 
+import re
+
 import pytest
 
 from tests.browser import CSP_WATCH, csp_violations, wait_until
@@ -118,7 +120,9 @@ def test_the_candidate_page_runs_a_session_without_violations(site, browser):
     wait_until(page, "document.body.dataset.phase === 'live'", timeout=10_000)
     # The interviewer's greeting arrives over the websocket and is played and transcribed.
     page.wait_for_selector("#transcript li", timeout=30_000)
-    with page.expect_response(lambda r: "/api/interviews/upload/video" in r.url) as upload:
+    # Ending uploads the last recording part and completes the segment, which queues the export.
+    completes = re.compile(r"/recording/\d+/complete(\?|$)")
+    with page.expect_response(lambda r: completes.search(r.url) is not None) as upload:
         page.click("#end")
         page.click("#end-confirm")  # ending asks first
     assert upload.value.status == 202
