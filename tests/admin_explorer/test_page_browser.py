@@ -18,7 +18,8 @@ def query(tab) -> dict:
 
 
 def wait_count(tab, text):
-    wait_until(tab, "t => document.querySelector('#result-count').textContent === t", arg=text)
+    """Wait for the result count; null-safe, as a click may be loading a new page."""
+    wait_until(tab, "t => document.querySelector('#result-count')?.textContent === t", arg=text)
 
 
 def test_page_state_lives_in_the_url(page, world):
