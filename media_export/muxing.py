@@ -75,14 +75,7 @@ def mux(
     if duration:
         args += ["-t", f"{duration:.3f}"]
     args += ["-movflags", "+faststart", "-f", "mp4"]
-    output.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".mp4.tmp", dir=output.parent)
-    os.close(fd)
-    try:
-        ffmpeg.run([*args, tmp], what="muxing the MP4", timeout=3600)
-        os.replace(tmp, output)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+    _run_into(args, output, what="muxing the MP4")
     return MuxResult(path=output, video_codec=codec, copied=copy)
 
 
@@ -92,12 +85,17 @@ def still_frame_with_audio(audio: Path, output: Path, *, size: str = "640x360") 
     args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-shortest"]
     args += ["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage"]
     args += ["-pix_fmt", "yuv420p", *AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4"]
+    _run_into(args, output, what="muxing the audio over a still frame")
+    return MuxResult(path=output, video_codec="h264", copied=False)
+
+
+def _run_into(args: list[str], output: Path, *, what: str) -> None:
+    """Run FFmpeg into a temp file beside ``output``, then rename: no half-written MP4."""
     output.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{output.stem}.", suffix=".mp4.tmp", dir=output.parent)
     os.close(fd)
     try:
-        ffmpeg.run([*args, tmp], what="muxing the audio over a still frame", timeout=3600)
+        ffmpeg.run([*args, tmp], what=what, timeout=3600)
         os.replace(tmp, output)
     finally:
         Path(tmp).unlink(missing_ok=True)
-    return MuxResult(path=output, video_codec="h264", copied=False)
