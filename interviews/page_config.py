@@ -59,7 +59,8 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
         # says the session ended: the page waits as long (and a little more) to show it.
         "endWaitMs": round((settings.END_TRANSCRIPT_WAIT_SECONDS + 4) * 1000),
         "missingWords": {"text": _MISSING_WORDS, "flags": [str(f) for f in _MISSING_FLAGS]},
-        # ...and its timer goes on from the real start, not from the reload.
+        # ...and its interview clock (and timer) goes on from the real start, not from the
+        # reload: every session's timestamps and every recording segment share one clock.
         "elapsedSeconds": _seconds_since(interview.started_at) if resuming else 0,
     }
 
@@ -67,7 +68,7 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
 def _seconds_since(moment) -> float:
     if moment is None:
         return 0
-    return max(0.0, round((timezone.now() - moment).total_seconds(), 1))
+    return max(0.0, round((timezone.now() - moment).total_seconds(), 3))
 
 
 def candidate_transcript(interview: Interview) -> list[dict]:

@@ -82,7 +82,11 @@ class LiveSession(ClientInput):
         self._dropped_mid_reply = False
         # Server wall time at which this session's client clock started (about): no
         # client timestamp can lie further ahead than the time passed since, plus slack.
+        # A page reloaded mid-interview goes on with the interview's clock, whose zero is
+        # the interview's start, not this session's.
         self.opened_wall = time.time()
+        if interview.started_at is not None:
+            self.opened_wall = min(self.opened_wall, interview.started_at.timestamp())
 
     # -- opening ---------------------------------------------------------------
     async def open(self) -> None:

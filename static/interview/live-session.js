@@ -4,9 +4,11 @@
 // The interview clock. One AudioContext drives mic capture, AI playback and the recorder's
 // start mark. Its zero is the context time at the moment the candidate presses Start
 // (`telemetry.sessionZero`); every time sent to the server is `ctx.currentTime - zero`, in
-// seconds. Mic chunk times come from the worklet's sample count, AI chunk times from the
-// start time the player scheduled, and the recording mark from currentTime read right at
-// recorder.start(): all three therefore sit on the same timeline.
+// seconds. A page reloaded mid-interview sets its zero as far back as the interview has run
+// (the server's count), so the clock goes on across page loads. Mic chunk times come from
+// the worklet's sample count, AI chunk times from the start time the player scheduled, and
+// the recording mark from currentTime read right at recorder.start(): all three therefore
+// sit on the same timeline.
 
 import { AudioPlayer } from "./audio-player.js";
 import { releaseDevices } from "./device-check.js";
@@ -25,7 +27,7 @@ import {
 import { QuestionProgress } from "./progress.js";
 import { discardRecording, startRecording, stopRecording } from "./recording.js";
 import { reportNothingRecorded, uploadRecording } from "./recording-upload.js";
-import { rememberConsent } from "./resume.js";
+import { rememberConsent, secondsSinceStart } from "./resume.js";
 import { SessionClient, websocketUrl } from "./session-client.js";
 import { setConnection, showConnectionStatus, startStateLine, stopStateLine } from "./status-line.js";
 import { TranscriptView } from "./transcript-view.js";
@@ -83,8 +85,9 @@ export async function startInterview() {
   const ctx = state.ctx;
   state.sessionId = newSessionId();
   state.micSeq = 0;
-  // Zero of the interview clock: the context time right now (see the header comment).
-  state.zero = ctx.currentTime;
+  // Zero of the interview clock: the context time right now (see the header comment), or,
+  // after a reload, as far back as the interview has run: one clock across page loads.
+  state.zero = ctx.currentTime - secondsSinceStart();
   telemetry.sessionZero = state.zero;
   for (const key of ["aiScheduled", "micSent", "interruptions"]) telemetry[key].length = 0;
   logEvent("session_start", { sessionId: state.sessionId });

@@ -5,6 +5,11 @@
 import { config } from "./page.js";
 
 const consentKey = () => `interview-consent:${config.interviewId}`;
+/** When the server's answer (which measured `elapsedSeconds`) began to arrive, on performance.now(). */
+const servedAt = (() => {
+  const navigation = performance.getEntriesByType ? performance.getEntriesByType("navigation")[0] : null;
+  return navigation && navigation.responseStart > 0 ? navigation.responseStart : performance.now();
+})();
 
 export function rememberConsent() {
   try {
@@ -25,4 +30,15 @@ export function consentRemembered() {
 /** This page load continues an interview already under way. */
 export function isResuming() {
   return config.status === "in_progress";
+}
+
+/**
+ * Seconds since the interview started, by the server's count when it made this page plus the
+ * time since its answer began to arrive: 0 for a new interview. A reloaded page puts its
+ * clock's zero this far back, so every session of the interview (and every recording
+ * segment) shares one clock.
+ */
+export function secondsSinceStart() {
+  if (!isResuming() || !config.elapsedSeconds) return 0;
+  return config.elapsedSeconds + (performance.now() - servedAt) / 1000;
 }

@@ -1,7 +1,7 @@
 // What the candidate reads about where things stand: the state line (question k of n, what
 // is happening now, the timer), the connection pill and the reconnect banner.
 
-import { clockNow, config, logEvent, refresh, state, ui } from "./page.js";
+import { clockNow, logEvent, refresh, state, ui } from "./page.js";
 import { formatElapsed, stateLine } from "./progress.js";
 
 export function setConnection(text, kind = "") {
@@ -19,18 +19,11 @@ export function updateStateLine() {
     ui.questionProgress.textContent = progress;
     logEvent("state_line", { line, progress });
   }
-  const now = elapsed();
+  // The interview clock goes on across a reload (resume.js), so the timer does too.
+  const now = clockNow();
   if (state.phase === "live" && now !== null) ui.timer.textContent = formatElapsed(now);
 }
 refresh.stateLine = updateStateLine;
-
-const loadedAt = performance.now();
-
-/** Seconds since the interview started: after a reload, counted from the server's start time. */
-function elapsed() {
-  if (config.elapsedSeconds) return config.elapsedSeconds + (performance.now() - loadedAt) / 1000;
-  return clockNow();
-}
 
 let ticker = null;
 /** Keep the state line and the timer current while the interview runs. */
