@@ -4,6 +4,7 @@
 import { checkDevices } from "./device-check.js";
 import { finish, onLiveTrackEnded, onMicChunk, showConversation, startInterview } from "./live-session.js";
 import { config, setPhase, showComplete, state, ui, updateStartButton } from "./page.js";
+import { forgetKeptRecording, keepLastPiece } from "./recording.js";
 import { uploadRecording } from "./recording-upload.js";
 import { consentRemembered, isResuming } from "./resume.js";
 
@@ -37,6 +38,7 @@ function init() {
   if (config.finishedStatuses.includes(config.status)) {
     setPhase("done");
     showComplete();
+    forgetKeptRecording(); // no video of the candidate stays in this browser for nothing
     return;
   }
   ui.consent.addEventListener("change", updateStartButton);
@@ -56,10 +58,12 @@ function init() {
   });
   window.addEventListener("beforeunload", (event) => {
     if (["live", "ending", "uploading"].includes(state.phase)) {
+      keepLastPiece(); // a reload goes on with the interview: keep every recorded second
       event.preventDefault();
       event.returnValue = "";
     }
   });
+  window.addEventListener("pagehide", keepLastPiece);
   updateStartButton();
   if (isResuming()) resume();
 }

@@ -41,6 +41,7 @@ export const ui = {
 
 export const telemetry = {
   recordingStarted: null,
+  recordingSegment: null, // this page load's recording segment, once the server's listing is in
   sessionZero: null,
   aiScheduled: [],
   micSent: [],

@@ -65,6 +65,11 @@ export class VideoRecorder {
     return this.startedAt;
   }
 
+  /** Hand over what was recorded since the last piece now (the page is about to go away). */
+  requestData() {
+    if (this.recorder && this.recorder.state === "recording") this.recorder.requestData();
+  }
+
   get recording() {
     return !!this.recorder && this.recorder.state !== "inactive";
   }
