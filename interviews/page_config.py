@@ -14,8 +14,11 @@ from realtime import protocol
 
 from .models import Interview, TranscriptEntry
 
-#: Seconds of recording per uploaded part: a crash loses at most about this much video.
+#: Seconds of recording per uploaded part.
 RECORDING_PART_SECONDS = 4
+#: Milliseconds of recording per piece the recorder hands over: every piece waits in the
+#: browser's outbox until its part is stored, so a reload or a crash loses at most one piece.
+RECORDING_PIECE_MS = 500
 
 #: What the candidate reads for a line whose words are missing: never the staff's wording.
 _MISSING_WORDS = "(your answer was recorded)"
@@ -43,7 +46,8 @@ def candidate_page_config(interview: Interview, token: str) -> dict:
             "url": reverse("media_export:recording_state", args=[interview.pk]),
             "maxPartBytes": settings.MAX_RECORDING_PART_BYTES,
             "partSeconds": RECORDING_PART_SECONDS,
-            "timesliceMs": 1000,
+            # The recorder hands over a piece this often: a reload loses at most one.
+            "timesliceMs": RECORDING_PIECE_MS,
         },
         "closeCodes": {
             "normal": protocol.CLOSE_NORMAL,

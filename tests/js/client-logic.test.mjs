@@ -26,24 +26,25 @@ test("findInterruption: the chunk being heard and how much of it", () => {
   assert.equal(findInterruption([], 5), null);
 });
 
-test("recorder MIME preference: MP4/H.264 first, VP8 last", () => {
+test("recorder MIME preference: H.264 (WebM, then MP4) first, VP8 last", () => {
   assert.deepEqual(MIME_PREFERENCE.slice(0, 4), [
-    "video/mp4;codecs=avc1,opus",
     "video/webm;codecs=h264,opus",
+    "video/mp4;codecs=avc1,opus",
     "video/webm;codecs=vp9,opus",
     "video/webm;codecs=vp8,opus",
   ]);
-  assert.equal(chooseMimeType(() => true), "video/mp4;codecs=avc1,opus");
+  assert.equal(chooseMimeType(() => true), "video/webm;codecs=h264,opus");
+  assert.equal(chooseMimeType((t) => t.startsWith("video/mp4")), "video/mp4;codecs=avc1,opus");
   assert.equal(chooseMimeType((t) => t.includes("webm")), "video/webm;codecs=h264,opus");
   assert.equal(chooseMimeType((t) => t.includes("vp9") || t.includes("vp8")), "video/webm;codecs=vp9,opus");
   assert.equal(chooseMimeType((t) => t.includes("vp8")), "video/webm;codecs=vp8,opus");
   assert.equal(chooseMimeType(() => false), "");
   assert.equal(
     chooseMimeType((t) => {
-      if (t.startsWith("video/mp4")) throw new Error("unknown");
+      if (t.includes("h264")) throw new Error("unknown");
       return true;
     }),
-    "video/webm;codecs=h264,opus",
+    "video/mp4;codecs=avc1,opus",
   );
   assert.equal(extensionFor("video/mp4;codecs=avc1,opus"), "mp4");
   assert.equal(extensionFor("video/webm;codecs=vp9,opus"), "webm");
