@@ -170,21 +170,81 @@ def measure(
     m.mic_offset = sa.find_offset(upload_audio, mic, max_lag=1.0)
 
     # Check 3, first half: the video's true zero on the client clock, from the markers.
-    marker = sa.chirp(SR)
-    mic_client = wire.mic_track()
-    client_marks = [o.seconds for o in sa.find_markers(mic_client, marker, threshold=0.6)]
-    video_marks = [o.seconds for o in sa.find_markers(upload_audio, marker, threshold=0.6)]
-    m.product["client_markers"] = client_marks
-    m.product["video_markers"] = video_marks
-    m.video_zero, pairs = consensus_offset(client_marks, video_marks, tolerance=0.005)
-    m.video_zero_pairs = len(pairs)
-    diffs = [x - y for x, y in pairs]
-    m.video_zero_spread_ms = (max(diffs) - min(diffs)) * 1000 if diffs else None
-    m.wav_zero, wav_pairs = consensus_offset(client_marks, fake_mic.markers, tolerance=0.02)
-    wav_diffs = [x - y for x, y in wav_pairs]
-    m.wav_zero_spread_ms = (max(wav_diffs) - min(wav_diffs)) * 1000 if wav_diffs else None
+    zeros = find_zeros(wire, upload_audio, fake_mic)
+    m.product["client_markers"] = zeros.client_marks
+    m.product["video_markers"] = zeros.video_marks
+    m.video_zero, m.video_zero_pairs = zeros.video_zero, zeros.video_zero_pairs
+    m.video_zero_spread_ms = zeros.video_zero_spread_ms
+    m.wav_zero, m.wav_zero_spread_ms = zeros.wav_zero, zeros.wav_zero_spread_ms
     m.recording_started = telemetry.get("recordingStarted")
 
+    ai_checks = check_ai_track(ai, telemetry, wire, m.video_zero, fake_mic, m.wav_zero)
+    m.chunks, m.silent_chunks, m.unheard = ai_checks.chunks, ai_checks.silent, ai_checks.unheard
+    if ai_checks.last_end is not None:
+        m.durations["last_ai_end_on_video"] = ai_checks.last_end
+
+    # Check 5: the MP4's audio is the mixed WAV, and sits like the recording's audio.
+    mp4_audio = sa.decode_audio(mp4)
+    m.mixed_in_mp4 = sa.find_offset(mixed, mp4_audio, max_lag=0.1)
+    m.mp4_vs_upload = sa.find_offset(upload_audio, mp4_audio, max_lag=1.0)
+    return m
+
+
+@dataclass
+class Zeros:
+    """Where a recording and the fake mic file start on one page load's client clock."""
+
+    client_marks: list[float]
+    video_marks: list[float]
+    video_zero: float  # client-clock seconds of the recording's first frame
+    video_zero_pairs: int
+    video_zero_spread_ms: float | None
+    wav_zero: float  # client-clock seconds of the fake mic file's sample 0
+    wav_zero_spread_ms: float | None
+
+
+def find_zeros(wire: WireLog, upload_audio: np.ndarray, fake_mic: FakeMic) -> Zeros:
+    """The markers located in the streamed mic audio and in the recording's own audio."""
+    marker = sa.chirp(SR)
+    client_marks = [o.seconds for o in sa.find_markers(wire.mic_track(), marker, threshold=0.6)]
+    video_marks = [o.seconds for o in sa.find_markers(upload_audio, marker, threshold=0.6)]
+    video_zero, pairs = consensus_offset(client_marks, video_marks, tolerance=0.005)
+    diffs = [x - y for x, y in pairs]
+    wav_zero, wav_pairs = consensus_offset(client_marks, fake_mic.markers, tolerance=0.02)
+    wav_diffs = [x - y for x, y in wav_pairs]
+    return Zeros(
+        client_marks=client_marks,
+        video_marks=video_marks,
+        video_zero=video_zero,
+        video_zero_pairs=len(pairs),
+        video_zero_spread_ms=(max(diffs) - min(diffs)) * 1000 if diffs else None,
+        wav_zero=wav_zero,
+        wav_zero_spread_ms=(max(wav_diffs) - min(wav_diffs)) * 1000 if wav_diffs else None,
+    )
+
+
+@dataclass
+class AiTrackChecks:
+    chunks: list[ChunkPlacement] = field(default_factory=list)
+    silent: int = 0
+    unheard: list[dict] = field(default_factory=list)
+    last_end: float | None = None  # where the last heard AI audio ends in *_ai.wav (s)
+
+
+def check_ai_track(
+    ai: np.ndarray,
+    telemetry: dict,
+    wire: WireLog,
+    origin: float,
+    fake_mic: FakeMic,
+    wav_zero: float,
+) -> AiTrackChecks:
+    """Checks 3 and 4 for one page load: where its AI chunks sit in *_ai.wav.
+
+    ``origin`` is the client-clock time of *_ai.wav's sample 0 as the page load saw it
+    (the video's true zero, moved back by where the video sits in the export).
+    """
+    out = AiTrackChecks()
     # The client queues AI chunks ahead of playback and reports each one as it is
     # scheduled. After a barge-in, the rest of that response (still queued, back to
     # back with the cut chunk) was never heard: it must not be in the recording.
@@ -217,20 +277,20 @@ def measure(
         template = wire.tts_samples(seq)
         if seq in cuts:
             template = template[: round(cuts[seq] / 1000 * SR)]
-        expected = float(item["start"]) - m.video_zero
+        expected = float(item["start"]) - origin
         if len(template) < SR // 100 or sa.rms(template) < CHUNK_MIN_RMS:
-            m.silent_chunks += 1
+            out.silent += 1
             continue
         hit = sa.find_template(ai, template, expected=expected, window=CHUNK_SEARCH)
         if hit.score >= CHUNK_MIN_SCORE:
             found_at[seq] = hit.seconds
-            m.chunks.append(
+            out.chunks.append(
                 ChunkPlacement(
                     seq, expected, hit.seconds, hit.score, (hit.seconds - expected) * 1000
                 )
             )
         else:
-            m.chunks.append(ChunkPlacement(seq, expected, None, hit.score, None))
+            out.chunks.append(ChunkPlacement(seq, expected, None, hit.score, None))
 
     # Check 4: from each cut to the next AI audio that was heard, *_ai.wav is silent.
     heard_starts = [float(s["start"]) for s in scheduled if int(s["seq"]) not in skipped]
@@ -238,10 +298,10 @@ def measure(
         if seq not in by_seq:
             continue
         cut_client = float(by_seq[seq]["start"]) + played_ms / 1000
-        chunk_start = found_at.get(seq, float(by_seq[seq]["start"]) - m.video_zero)
+        chunk_start = found_at.get(seq, float(by_seq[seq]["start"]) - origin)
         cut_wav = chunk_start + played_ms / 1000
         later = [t for t in heard_starts if t > cut_client + 1e-4]
-        next_wav = (min(later) - m.video_zero) if later else len(ai) / SR
+        next_wav = (min(later) - origin) if later else len(ai) / SR
         lo, hi = int(np.ceil((cut_wav + 0.002) * SR)), int(np.floor((next_wav - 0.002) * SR))
         segment = ai[max(lo, 0) : max(hi, 0)]
         dropped_unscheduled = sorted(
@@ -249,7 +309,7 @@ def measure(
             for s in wire.tts
             if s > seq and s not in by_seq and (not later or s < _seq_at(scheduled, min(later)))
         )
-        m.unheard.append(
+        out.unheard.append(
             {
                 "seq": seq,
                 "played_ms": played_ms,
@@ -261,7 +321,7 @@ def measure(
                 "received_never_scheduled": dropped_unscheduled,
                 "cut_client_s": cut_client,
                 # How long after the candidate began speaking over the AI it fell silent.
-                "reaction_ms": _barge_in_reaction(cut_client, fake_mic, m.wav_zero),
+                "reaction_ms": _barge_in_reaction(cut_client, fake_mic, wav_zero),
             }
         )
     heard = [s for s in scheduled if int(s["seq"]) not in skipped]
@@ -269,13 +329,9 @@ def measure(
         last = max(heard, key=lambda s: float(s["start"]))
         played = cuts.get(int(last["seq"]))
         length = played / 1000 if played is not None else float(last["duration"])
-        m.durations["last_ai_end_on_video"] = float(last["start"]) + length - m.video_zero
+        out.last_end = float(last["start"]) + length - origin
 
-    # Check 5: the MP4's audio is the mixed WAV, and sits like the recording's audio.
-    mp4_audio = sa.decode_audio(mp4)
-    m.mixed_in_mp4 = sa.find_offset(mixed, mp4_audio, max_lag=0.1)
-    m.mp4_vs_upload = sa.find_offset(upload_audio, mp4_audio, max_lag=1.0)
-    return m
+    return out
 
 
 def _barge_in_reaction(cut_client: float, fake_mic: FakeMic, wav_zero: float) -> float | None:

@@ -13,8 +13,6 @@ from __future__ import annotations
 import json
 import shutil
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,6 +22,14 @@ from tests.browser import CSP_WATCH, csp_violations, wait_until
 from tests.e2e import sync_checks
 from tests.e2e.conftest import ROOT
 from tests.e2e.fake_mic import build_fake_mic
+from tests.e2e.scenario import (
+    Screens,
+    check_devices_and_start,
+    fetch,
+    page_ready,
+    phase,
+    wait_for_export,
+)
 from tests.e2e.wire import WireLog
 
 pytestmark = pytest.mark.e2e
@@ -53,7 +59,6 @@ PLAN = [
     ),
 ]
 FAKE_MIC_SECONDS = 100.0  # longer than the session (~55 s of it is used): Chromium loops the file
-START_AFTER_CHECK = 3.5  # seconds: the device-check phrase is over before Start
 UPLOAD_BYTES_PER_SECOND = 1_000_000  # throttled so the progress bar can be seen
 INTERVIEW_TIMEOUT = 120.0
 EXPORT_TIMEOUT = 120.0
@@ -94,58 +99,9 @@ TIMELINE_FITS_JS = """() => {
 }"""
 
 
-class Screens:
-    def __init__(self, page, folder: Path):
-        self.page = page
-        self.folder = folder / "screenshots"
-        self.folder.mkdir(exist_ok=True)
-        self.taken: list[str] = []
-
-    def take(self, name: str, page=None, full_page: bool = True) -> Path:
-        path = self.folder / f"{name}.png"
-        (page or self.page).screenshot(path=str(path), full_page=full_page)
-        self.taken.append(path.name)
-        return path
-
-
-def phase(page) -> str:
-    return page.evaluate("document.body.dataset.phase || ''")
-
-
-def export_status(server, interview_id: int, token: str) -> dict:
-    url = f"{server.base_url}/api/interviews/{interview_id}/export?token={token}"
-    with urllib.request.urlopen(url, timeout=5) as resp:
-        return json.loads(resp.read())
-
-
-def fetch(url: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as resp:
-            return resp.status, resp.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, b""
-
-
-def page_ready(page) -> None:
-    """The page's module scripts have run (buttons are wired)."""
-    wait_until(page, "window.interviewTelemetry !== undefined", timeout=15_000)
-
-
 def run_interview(page, wire: WireLog, shots: Screens, mic, timings: dict) -> None:
     """Device check → Start → the conversation → the page's own end, upload and export."""
-    page_ready(page)
-    page.click("#check-devices")
-    wait_until(page, "document.body.dataset.phase === 'ready'", timeout=20_000)
-    ready_at = time.monotonic()
-    # The fake mic says its test phrase now: catch the level meter moving.
-    wait_until(page, "document.getElementById('mic-level').value > 0.02", timeout=10_000)
-    shots.take("01-device-check")
-    page.check("#consent")
-    check_end = mic.cues[0].end + 1.0
-    while time.monotonic() - ready_at < max(START_AFTER_CHECK, check_end):
-        page.wait_for_timeout(100)
-    page.click("#start")
-    timings["start"] = time.monotonic()
+    check_devices_and_start(page, shots, mic, timings)
 
     cdp = page.context.new_cdp_session(page)
     cdp.send("Network.enable")
@@ -344,11 +300,7 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
     assert "uploaded" in timings, f"the upload never succeeded: {upload_text}"
 
     # The export: poll the status API until done (the page polls it too).
-    deadline = time.monotonic() + EXPORT_TIMEOUT
-    status = export_status(product_server, interview_id, token)
-    while status["status"] not in ("done", "failed") and time.monotonic() < deadline:
-        time.sleep(0.25)
-        status = export_status(product_server, interview_id, token)
+    status = wait_for_export(product_server, interview_id, token, EXPORT_TIMEOUT)
     ready_at = time.monotonic()
     assert status["status"] == "done", f"export ended as {status}"
     assert "Done" in upload_text, upload_text
