@@ -37,9 +37,15 @@ def page_ready(page) -> None:
 
 
 def check_devices_and_start(
-    page, shots: Screens, mic, timings: dict, shot: str = "01-device-check"
+    page,
+    shots: Screens,
+    mic,
+    timings: dict,
+    shot: str = "01-device-check",
+    start_after: float = START_AFTER_CHECK,
 ) -> None:
-    """Device check (the fake mic says its test phrase), consent, then Start."""
+    """Device check (the fake mic says its test phrase), consent, then Start ``start_after``
+    seconds after the devices are ready (and after the test phrase)."""
     page_ready(page)
     page.click("#check-devices")
     wait_until(page, "document.body.dataset.phase === 'ready'", timeout=20_000)
@@ -49,7 +55,7 @@ def check_devices_and_start(
     shots.take(shot)
     page.check("#consent")
     check_end = mic.cues[0].end + 1.0
-    while time.monotonic() - ready_at < max(START_AFTER_CHECK, check_end):
+    while time.monotonic() - ready_at < max(start_after, check_end):
         page.wait_for_timeout(100)
     page.click("#start")
     timings["start"] = time.monotonic()
