@@ -21,13 +21,16 @@ from tests.e2e.fake_mic import FakeMic
 from tests.e2e.wire import WireLog
 
 SR = sa.SR
-FRAME_SIZE = (160, 90)  # small grey frames: enough to tell the fake camera's frames apart
+# Frames are compared by the band where Chromium's fake camera prints its clock and frame
+# count (its picture otherwise repeats itself every few seconds), as small grey images.
+CLOCK_BAND = "crop=iw*0.56:ih*0.12:iw*0.13:ih*0.04"
+FRAME_SIZE = (224, 24)
 MATCH_FRAMES = 15  # a run of frames is matched, not one (one frame can look like another)
 # Searched around where the markers say a segment belongs (the fake camera's picture repeats
 # itself now and then, so the whole MP4 is not searched).
 SEARCH_SECONDS = 1.0
 EBML_MAGIC = b"\x1a\x45\xdf\xa3"  # WebM / Matroska
-BLACK_LUMA = 16.0  # mean 8-bit luma at or below this is a black frame
+BLACK_LUMA = 20.0  # mean 8-bit luma at or below this is a black frame (black is 16)
 
 
 @dataclass
@@ -178,7 +181,7 @@ def grey_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
             "-fps_mode",
             "passthrough",
             "-vf",
-            f"scale={width}:{height},format=gray",
+            f"{CLOCK_BAND},scale={width}:{height},format=gray",
             "-f",
             "rawvideo",
             "-",
