@@ -32,8 +32,8 @@ from interviews.models import Interview
 from . import audio_track, ffmpeg, recording
 from .alignment import SEARCH_SECONDS_NO_REC, WINDOW_SECONDS, measure
 from .mixing import _TrackRenderer, limit
-from .services import get_export, select_session
 from .spool import SAMPLE_RATE, SessionSpool
+from .stored_spool import latest_session
 from .timeline import build_timeline
 
 logger = logging.getLogger("media_export")
@@ -91,8 +91,8 @@ def _measure_zero(interview_id: int, spool: SessionSpool) -> float | None:
 
 def preencode(interview_id: int) -> int:
     """Encode the chunks of ``interview_id``'s audio that settled; returns how many."""
-    export = get_export(interview_id)
-    spool = select_session(interview_id, export)
+    # A running session's shipped spool may end mid-segment: its readable prefix is enough.
+    spool = latest_session(interview_id, strict=False)
     if spool is None or not spool.mic:
         return 0
     directory = audio_track.cache_dir(interview_id)
