@@ -73,12 +73,20 @@ def speak(text: str, voice: str = "en-us+m3", words_per_minute: int = 160) -> np
     return (audio / np.max(np.abs(audio)) * SPEECH_PEAK).astype(np.float32)
 
 
-def build_fake_mic(path: Path, plan: list[tuple[str, float, str]], duration: float) -> FakeMic:
+def build_fake_mic(
+    path: Path,
+    plan: list[tuple[str, float, str]],
+    duration: float,
+    extra_markers: tuple[float, ...] = (),
+) -> FakeMic:
     """Render ``plan`` into a mono PCM16 WAV at ``path``.
 
     Each entry is (kind, delay, text): the speech starts ``delay`` seconds after the
     previous utterance ended (the first one: ``delay`` seconds into the file), so
     timing rules such as "start 2.8 s after the answer" hold whatever the speech lengths.
+    ``extra_markers`` (seconds into the file) are markers on their own, in the silences:
+    more of them measure a stretch of recording more surely. Each must lie at least a
+    second away from every other marker and outside the speech.
     """
     total = int(duration * FILE_RATE)
     track = np.zeros(total, np.float64)
@@ -103,6 +111,15 @@ def build_fake_mic(path: Path, plan: list[tuple[str, float, str]], duration: flo
         mic.cues.append(Cue(kind=kind, text=text, start=start, end=end))
         previous_end = end
         last_mark_end = after + marker_s
+    for at in extra_markers:
+        near = [m for m in mic.markers if abs(m - at) < 1.0]
+        speech = [c for c in mic.cues if c.start - 0.5 < at < c.end + 0.5]
+        if near or speech or at + marker_s + 1.0 > duration:
+            raise ValueError(f"extra marker at {at:.2f}s is too near a marker or speech")
+        m = round(at * FILE_RATE)
+        track[m : m + len(marker)] += marker
+        mic.markers.append(m / FILE_RATE)
+    mic.markers.sort()
     sa.write_wav(path, track, FILE_RATE)
     Path(path).with_suffix(".json").write_text(json.dumps(mic.to_json(), indent=2))
     return mic

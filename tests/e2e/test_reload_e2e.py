@@ -46,6 +46,9 @@ PLAN = [
     ),
 ]
 FAKE_MIC_SECONDS = 60.0
+# Markers on their own in the silences, so each segment has several to find its true zero by
+# (the recorder's audio now and then jumps 150 ms on a busy machine, and moves a marker).
+EXTRA_MARKERS = (5.0, 7.5, 10.0, 12.5, 23.5, 26.0, 28.5, 31.0, 33.5, 36.0, 38.5, 41.0, 43.5, 46.0)
 MIN_VIDEO_BEFORE_RELOAD = 12.0
 RESUME_AFTER = 7.0  # seconds after the reloaded page's device check ("Continue" is pressed)  # seconds of recording before the page is reloaded
 INTERVIEW_TIMEOUT = 180.0
@@ -108,7 +111,9 @@ def test_a_reload_mid_interview_keeps_every_second_on_one_timeline(
     product_server, launch_browser, artifacts
 ):
     began = time.monotonic()
-    mic = build_fake_mic(artifacts / "reload_fake_mic.wav", PLAN, FAKE_MIC_SECONDS)
+    mic = build_fake_mic(
+        artifacts / "reload_fake_mic.wav", PLAN, FAKE_MIC_SECONDS, extra_markers=EXTRA_MARKERS
+    )
     interview_id, link = product_server.create_interview(QUESTIONS, job="Reliability engineer")
     token = link.rstrip("/").rsplit("/", 1)[-1]
     context = launch_browser(fake_audio=mic.path)
@@ -254,7 +259,7 @@ def test_a_reload_mid_interview_keeps_every_second_on_one_timeline(
             f"{name}: MP4 vs recording {seg.mp4_vs_upload.ms:+.2f} ms, "
             f"mic {seg.mic_offset.ms:+.2f} ms",
         )
-        check(seg.zeros.video_zero_pairs >= 2, f"{name}: {seg.zeros.video_zero_pairs} markers")
+        check(seg.zeros.video_zero_pairs >= 4, f"{name}: {seg.zeros.video_zero_pairs} markers")
         placed = [c for c in seg.ai.chunks if c.offset_ms is not None]
         missing = [c.seq for c in seg.ai.chunks if c.offset_ms is None]
         check(len(placed) >= 10, f"{name}: only {len(placed)} AI chunks could be placed")
