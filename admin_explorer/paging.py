@@ -43,8 +43,13 @@ SORT_INDEXES = {
     "updated_at": "task_updated_idx",
 }
 TASKS = "admin_explorer_annotationtask"
-#: Sorts by a related title: the task column that names the row holding the title.
-GROUPED_SORTS = {"project_title": "job_id", "dataset_title": "dataset_id"}
+#: Sorts by a related title: the task column that names the row holding the title. The
+#: annotator's name is read by groups only under an annotator filter (a few names).
+GROUPED_SORTS = {
+    "project_title": "job_id",
+    "dataset_title": "dataset_id",
+    "annotator_name": "annotator_id",
+}
 
 
 def plan(count: int | None, total, offset: int, limit: int, sort_by: str) -> str:
@@ -128,7 +133,13 @@ def page_ids(
         title_groups = groups()
         if title_groups is not None:
             field = GROUPED_SORTS[sort_by]
-            return grouped_page_ids(qs, offset, limit, field, title_groups, descending)
+            if count is None or offset + limit / 2 <= count / 2:
+                return grouped_page_ids(qs, offset, limit, field, title_groups, descending)
+            end = min(count, offset + limit)
+            mirrored = list(reversed(title_groups))
+            ids = grouped_page_ids(qs, count - end, end - offset, field, mirrored, not descending)
+            ids.reverse()
+            return ids
     if count is None or offset + limit / 2 <= count / 2:
         how = plan(count, total, offset, limit, sort_by)
         return ids_between(qs, offset, offset + limit, how, sort_by)
@@ -145,22 +156,31 @@ def grouped_page_ids(
     offset: int,
     limit: int,
     field: str,
-    groups: list[tuple[list[int], int]],
+    groups: list[tuple[list[int], int | None]],
     descending: bool,
 ) -> list[int]:
     """The ids of one page of ``qs`` sorted by a related title.
 
     ``groups`` lists, in the page's title order, the ids in ``field`` that share each title
-    and how many matching tasks they hold. Only the titles the page overlaps are read, each
-    in id order from its own offset.
+    and how many matching tasks they hold, or None where that was not counted. Only the
+    titles the page overlaps are read, each in id order from its own offset. An uncounted
+    title is counted only when the page starts past it; one the page starts in is read up
+    to the page's end, and if it runs out first, its rows so far are its count.
     """
     ids: list[int] = []
     start, stop = offset, offset + limit
     for related_ids, n in groups:
+        in_group = qs.filter(in_list(field, related_ids)).order_by("-id" if descending else "id")
+        if n is None and start == 0:
+            read = list(in_group.values_list("id", flat=True)[:stop])
+            ids += read
+            if len(read) == stop:
+                break
+            stop -= len(read)
+            continue
+        if n is None:
+            n = in_group.count()
         if start < n:
-            in_group = qs.filter(in_list(field, related_ids)).order_by(
-                "-id" if descending else "id"
-            )
             ids += in_group.values_list("id", flat=True)[start : min(stop, n)]
         if stop <= n:
             break
