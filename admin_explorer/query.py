@@ -13,8 +13,9 @@ from .lookups import in_list
 from .models import Annotator, Dataset
 
 #: Matching tasks up to which a sort by title counts them per project or dataset itself;
-#: above it the page reads title by title and counts only the titles it skips.
-GROUP_COUNT_ROWS = 200_000
+#: above it the page reads title by title and counts only the titles it skips (page 1 counts
+#: none, where the grouped count was a second pass over every match).
+GROUP_COUNT_ROWS = 20_000
 #: The row holding each grouped sort's title, and the title's field.
 TITLED = {
     "job_id": (Job, "title"),
