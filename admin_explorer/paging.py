@@ -56,11 +56,28 @@ GROUPED_SORTS = {
 }
 
 
-def plan(count: int | None, total, offset: int, limit: int, sort_by: str) -> str:
+#: Sort columns whose order follows a filter's: a task is updated after it is created, so a
+#: month long ago sits far down "recently updated", and a walk (whose estimate assumes the
+#: filter and the order unrelated) reads most of the index before reaching it (22 s on
+#: SQLite for a month of 370,000 tasks at 10M). Under these filters the matches are sorted.
+CORRELATED = {"updated_at": frozenset({"created_from", "created_to"})}
+
+
+def plan(
+    count: int | None,
+    total,
+    offset: int,
+    limit: int,
+    sort_by: str,
+    filters: frozenset[str] = frozenset(),
+) -> str:
     """``"sort"``, ``"walk"`` or ``"planner"`` for a page starting ``offset`` rows in.
 
     ``total()`` gives the number of tasks; it is asked only when a walk is possible.
+    ``filters`` names the filters in use.
     """
+    if CORRELATED.get(sort_by, frozenset()) & filters:
+        return "sort"
     if count is None:
         return "planner"
     if count <= SORT_ROWS:
@@ -122,11 +139,13 @@ def page_ids(
     total=None,
     groups=None,
     descending: bool = False,
+    filters: frozenset[str] = frozenset(),
 ) -> list[int]:
     """The ids of one page, in order.
 
     ``total`` and ``groups`` are functions, called only when the plan needs them (each costs
-    a query): the number of tasks, and the title groups of ``grouped_page_ids``.
+    a query): the number of tasks, and the title groups of ``grouped_page_ids``. ``filters``
+    names the filters in use (see ``CORRELATED``).
 
     Past the middle of the result (``count`` known), the page is read from the other end in
     the reverse order and flipped: ``order_tasks`` orders are exact mirror images (nulls
@@ -145,11 +164,11 @@ def page_ids(
             ids.reverse()
             return ids
     if count is None or offset + limit / 2 <= count / 2:
-        how = plan(count, total, offset, limit, sort_by)
+        how = plan(count, total, offset, limit, sort_by, filters)
         return ids_between(qs, offset, offset + limit, how, sort_by)
     end = min(count, offset + limit)
     start_from_end = count - end
-    how = plan(count, total, start_from_end, end - offset, sort_by)
+    how = plan(count, total, start_from_end, end - offset, sort_by, filters)
     ids = ids_between(qs.reverse(), start_from_end, count - offset, how, sort_by)
     ids.reverse()
     return ids
