@@ -23,6 +23,7 @@ SR = sa.SR
 CHUNK_MIN_RMS = 0.003  # below this a chunk is (near) silence and cannot be placed by shape
 CHUNK_MIN_SCORE = 0.9  # an exact copy scores ~1.0; less means "not there"
 CHUNK_SEARCH = 0.25  # seconds searched around each chunk's expected place
+MARKER_MATCH = 0.1  # seconds: the same marker in both signals (markers are ≥ 1 s apart)
 
 
 @dataclass
@@ -42,6 +43,9 @@ class Measurements:
     video_zero: float | None = None  # client-clock seconds of the video's first frame
     video_zero_pairs: int = 0
     video_zero_spread_ms: float | None = None
+    # Each in-session client marker against its nearest recording marker, minus the zero (ms);
+    # None when no recording marker is within ``MARKER_MATCH`` of it.
+    marker_residuals_ms: list[float | None] = field(default_factory=list)
     wav_zero: float | None = None  # client-clock seconds of the fake mic file's sample 0
     wav_zero_spread_ms: float | None = None
     recording_started: float | None = None
@@ -77,6 +81,7 @@ class Measurements:
             "video_zero": self.video_zero,
             "video_zero_pairs": self.video_zero_pairs,
             "video_zero_spread_ms": self.video_zero_spread_ms,
+            "marker_residuals_ms": self.marker_residuals_ms,
             "wav_zero": self.wav_zero,
             "wav_zero_spread_ms": self.wav_zero_spread_ms,
             "recording_started": self.recording_started,
@@ -93,25 +98,42 @@ class Measurements:
 
 
 def consensus_offset(
-    a: list[float], b: list[float], tolerance: float
+    a: list[float], b: list[float], tolerance: float, match: float | None = None
 ) -> tuple[float, list[tuple[float, float]]]:
     """The shift ``d`` with the most pairs ``a_i - b_j ≈ d``; returns (median d, pairs).
 
     Markers are about a second apart or more, so only the true shift lines many
-    of them up; each pair's difference then measures the same quantity.
+    of them up (within ``tolerance``). Every marker within ``match`` of that shift
+    (default: ``tolerance``) is then the same marker in both lists, and the median
+    of all those pairs is the answer: when the shift moves during a recording, the
+    pairs' spread says by how much instead of the moved markers being dropped.
     """
     if not a or not b:
         raise sa.AnalysisError("no markers to pair")
     diffs = np.array([x - y for x in a for y in b])
     support = [(np.abs(diffs - d) <= tolerance).sum() for d in diffs]
     best = diffs[int(np.argmax(support))]
+    window = tolerance if match is None else match
     pairs = []
     for x in a:
-        candidates = [y for y in b if abs(x - y - best) <= tolerance]
+        candidates = [y for y in b if abs(x - y - best) <= window]
         if candidates:
             pairs.append((x, min(candidates, key=lambda y: abs(x - y - best))))
     values = [x - y for x, y in pairs]
     return float(np.median(values)), pairs
+
+
+def marker_residuals(a: list[float], b: list[float], shift: float) -> list[float | None]:
+    """For each ``a_i``: ``a_i - b_j - shift`` in ms for the nearest ``b_j``, None if none is near.
+
+    Shows why markers did not pair: a step (all later markers off by the same amount)
+    reads differently from a marker that is missing or moved alone.
+    """
+    out: list[float | None] = []
+    for x in a:
+        near = [x - y - shift for y in b if abs(x - y - shift) <= MARKER_MATCH]
+        out.append(round(min(near, key=abs) * 1000, 3) if near else None)
+    return out
 
 
 def duration_of(path: Path) -> dict:
@@ -180,6 +202,7 @@ def measure(
     m.video_zero_pairs = len(pairs)
     diffs = [x - y for x, y in pairs]
     m.video_zero_spread_ms = (max(diffs) - min(diffs)) * 1000 if diffs else None
+    m.marker_residuals_ms = marker_residuals(client_marks, video_marks, m.video_zero)
     m.wav_zero, wav_pairs = consensus_offset(client_marks, fake_mic.markers, tolerance=0.02)
     wav_diffs = [x - y for x, y in wav_pairs]
     m.wav_zero_spread_ms = (max(wav_diffs) - min(wav_diffs)) * 1000 if wav_diffs else None
@@ -350,6 +373,10 @@ def report(m: Measurements) -> str:
         (
             "video zero on client clock (markers)",
             f"{m.video_zero:.4f} s from {m.video_zero_pairs} markers, spread {m.video_zero_spread_ms:.2f} ms",
+        ),
+        (
+            "each marker against that zero",
+            " ".join("–" if r is None else f"{r:+.2f}" for r in m.marker_residuals_ms) + " ms",
         ),
         ("recording_started − true zero", f"{rec_err:+.2f} ms"),
         ("product's measured zero − true zero", _ms(prod.get("measured_offset"), m.video_zero)),
