@@ -98,29 +98,39 @@ class Measurements:
 
 
 def consensus_offset(
-    a: list[float], b: list[float], tolerance: float, match: float | None = None
+    a: list[float], b: list[float], tolerance: float
 ) -> tuple[float, list[tuple[float, float]]]:
     """The shift ``d`` with the most pairs ``a_i - b_j ≈ d``; returns (median d, pairs).
 
     Markers are about a second apart or more, so only the true shift lines many
-    of them up (within ``tolerance``). Every marker within ``match`` of that shift
-    (default: ``tolerance``) is then the same marker in both lists, and the median
-    of all those pairs is the answer: when the shift moves during a recording, the
-    pairs' spread says by how much instead of the moved markers being dropped.
+    of them up; each pair's difference then measures the same quantity.
     """
     if not a or not b:
         raise sa.AnalysisError("no markers to pair")
     diffs = np.array([x - y for x in a for y in b])
     support = [(np.abs(diffs - d) <= tolerance).sum() for d in diffs]
     best = diffs[int(np.argmax(support))]
-    window = tolerance if match is None else match
     pairs = []
     for x in a:
-        candidates = [y for y in b if abs(x - y - best) <= window]
+        candidates = [y for y in b if abs(x - y - best) <= tolerance]
         if candidates:
             pairs.append((x, min(candidates, key=lambda y: abs(x - y - best))))
     values = [x - y for x, y in pairs]
     return float(np.median(values)), pairs
+
+
+def audio_clock_lag_ms(events: list[dict]) -> float | None:
+    """How far the page's audio clock fell behind its wall clock during the session (ms).
+
+    Each client log event carries both clocks (``t``: interview clock, ``wall``: ms). The
+    wall clock reads in whole ms and the audio clock in render batches: a few ms is noise.
+    """
+    offsets = [
+        e["wall"] / 1000 - e["t"] for e in events if e.get("t") is not None and e.get("wall")
+    ]
+    if not offsets:
+        return None
+    return max(0.0, (max(offsets) - min(offsets[:3])) * 1000)
 
 
 def marker_residuals(a: list[float], b: list[float], shift: float) -> list[float | None]:
@@ -132,7 +142,7 @@ def marker_residuals(a: list[float], b: list[float], shift: float) -> list[float
     out: list[float | None] = []
     for x in a:
         near = [x - y - shift for y in b if abs(x - y - shift) <= MARKER_MATCH]
-        out.append(round(min(near, key=abs) * 1000, 3) if near else None)
+        out.append(round(float(min(near, key=abs)) * 1000, 3) if near else None)
     return out
 
 
@@ -207,6 +217,7 @@ def measure(
     wav_diffs = [x - y for x, y in wav_pairs]
     m.wav_zero_spread_ms = (max(wav_diffs) - min(wav_diffs)) * 1000 if wav_diffs else None
     m.recording_started = telemetry.get("recordingStarted")
+    m.product["audio_clock_lag_ms"] = audio_clock_lag_ms(telemetry.get("events", []))
 
     # The client queues AI chunks ahead of playback and reports each one as it is
     # scheduled. After a barge-in, the rest of that response (still queued, back to
@@ -377,6 +388,12 @@ def report(m: Measurements) -> str:
         (
             "each marker against that zero",
             " ".join("–" if r is None else f"{r:+.2f}" for r in m.marker_residuals_ms) + " ms",
+        ),
+        (
+            "page's audio clock behind real time, at most",
+            f"{prod['audio_clock_lag_ms']:.0f} ms"
+            if prod.get("audio_clock_lag_ms") is not None
+            else "n/a",
         ),
         ("recording_started − true zero", f"{rec_err:+.2f} ms"),
         ("product's measured zero − true zero", _ms(prod.get("measured_offset"), m.video_zero)),
