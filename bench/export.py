@@ -104,7 +104,7 @@ def export_once(interview, video: Path) -> dict:
 
 def bare_mux(video: Path, wav: Path, out: Path) -> float:
     from media_export import ffmpeg
-    from media_export.muxing import AUDIO_ARGS
+    from media_export.audio_track import AAC_ARGS
 
     start = time.perf_counter()
     ffmpeg.run(
@@ -122,7 +122,7 @@ def bare_mux(video: Path, wav: Path, out: Path) -> float:
             "1:a:0",
             "-c:v",
             "copy",
-            *AUDIO_ARGS,
+            *AAC_ARGS,
             "-movflags",
             "+faststart",
             str(out),

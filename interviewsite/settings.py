@@ -317,6 +317,10 @@ MAX_RECORDING_PART_BYTES = env_int("MAX_RECORDING_PART_BYTES", 8 * 1024**2)
 # Any request body over this is refused by daphne before it is read (413, connection closed).
 MAX_REQUEST_BODY_BYTES = env_int("MAX_REQUEST_BODY_BYTES", MAX_RECORDING_PART_BYTES + 1024**2)
 MIX_WAIT_SECONDS = env_float("MIX_WAIT_SECONDS", 10.0)
+# The export worker encodes the MP4's audio a minute at a time while the interview runs
+# (media_export/preencode.py): how often it looks (0: never), and how old audio must be.
+AUDIO_PREENCODE_SECONDS = env_float("AUDIO_PREENCODE_SECONDS", 60.0)
+AUDIO_PREENCODE_SETTLE_SECONDS = env_float("AUDIO_PREENCODE_SETTLE_SECONDS", 30.0)
 SPOOL_FLUSH_SECONDS = env_float("SPOOL_FLUSH_SECONDS", 1.0)
 # How often a live session's new spool bytes are shipped to the media storage.
 SPOOL_SHIP_SECONDS = env_float("SPOOL_SHIP_SECONDS", 10.0)

@@ -18,6 +18,7 @@ from interviews import services as interview_services
 
 from . import ffmpeg, storage
 from .alignment import Alignment, measure
+from .audio_track import cache_dir, drop_cache, encode_track
 from .messages import without_server_paths
 from .models import MediaExport
 from .muxing import mux, still_frame_with_audio
@@ -200,7 +201,6 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
     video_start = ffmpeg.first_frame_time(video, "video") or 0.0
     duration = info.duration or ffmpeg.stream_duration(video, "video")
 
-    mixed_path = None
     alignment: Alignment | None = None
     if session is not None:
         progress("Aligning the spooled audio with the video")
@@ -225,14 +225,23 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
         + (" (copying H.264)" if info.video_codec == "h264" else " (transcoding to H.264)")
     )
     with contextlib.ExitStack() as stack:
-        mixed_path = None
+        staging = stack.enter_context(storage.staging_dir(VIDEO_PREFIX))
+        audio_track = None
         if session is not None:
             mixed_path = stack.enter_context(storage.local_copy(outcome.paths["mixed"]))
-        output = stack.enter_context(storage.staging_dir(VIDEO_PREFIX)) / f"{interview_id}.mp4"
+            audio_track = staging / f"{interview_id}.aac"
+            encode_track(mixed_path, audio_track, cache_dir(interview_id))
         result = mux(
-            video, mixed_path, output, info=info, video_start=video_start, duration=duration
+            video,
+            audio_track,
+            staging / f"{interview_id}.mp4",
+            info=info,
+            video_start=video_start,
+            duration=duration,
+            audio_is_aac=True,
         )
         name = storage.publish(result.path, video_output_name(interview_id))
+    drop_cache(interview_id)
     url = media_url(name)
     interview_services.mark_exported(interview_id=interview_id, video_url=url)
     fields = {

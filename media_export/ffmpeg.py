@@ -103,11 +103,14 @@ def locate() -> FFmpegInfo:
     return _locate(settings.FFMPEG_BINARY)
 
 
-def run(args: list[str], *, what: str, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Run ffmpeg with ``args``; raise ``FFmpegError`` with the stderr tail on failure."""
-    cmd = [locate().path, "-hide_banner", "-nostdin", *args]
+def run(
+    args: list[str], *, what: str, timeout: float | None = None, stdin: bytes | None = None
+) -> subprocess.CompletedProcess:
+    """Run ffmpeg with ``args`` (``stdin``: bytes for ``pipe:0``); raise ``FFmpegError`` with
+    the stderr tail on failure."""
+    cmd = [locate().path, "-hide_banner", *(["-nostdin"] if stdin is None else []), *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, timeout=timeout, **CHILD)
+        proc = subprocess.run(cmd, input=stdin, capture_output=True, timeout=timeout, **CHILD)
     except subprocess.TimeoutExpired as exc:
         raise FFmpegError(
             f"{what} timed out", (exc.stderr or b"").decode(errors="replace")

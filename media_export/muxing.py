@@ -16,10 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import ffmpeg
-
-# Mono 24 kHz speech: 96 kb/s AAC is transparent, and the "fast" coder is ~3x
-# quicker than the default two-loop search, which dominated the copy path's time.
-AUDIO_ARGS = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "96k"]
+from .audio_track import AAC_ARGS, PRIMING_SECONDS
 
 
 @dataclass
@@ -37,11 +34,14 @@ def mux(
     info: ffmpeg.MediaInfo,
     video_start: float,
     duration: float | None,
+    audio_is_aac: bool = False,
 ) -> MuxResult:
     """Write ``output`` (MP4) from ``video`` and ``audio`` (a WAV on the video's timeline).
 
     ``video_start`` is the first frame's presentation time as read with
     ``-copyts``; ``audio=None`` keeps the upload's own audio track (re-encoded).
+    ``audio_is_aac``: ``audio`` is that WAV already encoded by ``audio_track`` (ADTS, starting
+    with the encoder's priming): it is copied, shifted back by the priming.
     """
     codec = info.video_codec
     if codec is None:
@@ -53,6 +53,8 @@ def mux(
     args = ["-y", "-v", "error"]
     args += ["-itsoffset", f"{-shift:.6f}", "-i", str(video)]
     if audio is not None:
+        if audio_is_aac:
+            args += ["-itsoffset", f"{-PRIMING_SECONDS:.9f}"]
         args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0"]
     else:
         args += ["-map", "0:v:0", "-map", "0:a:0?"]
@@ -71,7 +73,7 @@ def mux(
             "-vf",
             "scale=trunc(iw/2)*2:trunc(ih/2)*2",
         ]
-    args += AUDIO_ARGS
+    args += ["-c:a", "copy"] if audio_is_aac and audio is not None else AAC_ARGS
     if duration:
         args += ["-t", f"{duration:.3f}"]
     args += ["-movflags", "+faststart", "-f", "mp4"]
@@ -84,7 +86,7 @@ def still_frame_with_audio(audio: Path, output: Path, *, size: str = "640x360") 
     args = ["-y", "-v", "error", "-f", "lavfi", "-i", f"color=c=black:s={size}:r=1"]
     args += ["-i", str(audio), "-map", "0:v:0", "-map", "1:a:0", "-shortest"]
     args += ["-c:v", "libx264", "-preset", "veryfast", "-tune", "stillimage"]
-    args += ["-pix_fmt", "yuv420p", *AUDIO_ARGS, "-movflags", "+faststart", "-f", "mp4"]
+    args += ["-pix_fmt", "yuv420p", *AAC_ARGS, "-movflags", "+faststart", "-f", "mp4"]
     _run_into(args, output, what="muxing the audio over a still frame")
     return MuxResult(path=output, video_codec="h264", copied=False)
 

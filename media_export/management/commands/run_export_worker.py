@@ -2,7 +2,8 @@
 
 Same options as ``db_worker`` (``--batch``, ``--max-tasks``, ``--interval`` ...);
 ``--queue-name`` defaults to ``*``. Adds a heartbeat and requeues tasks left
-RUNNING by a worker that died (see ``media_export.worker``).
+RUNNING by a worker that died (see ``media_export.worker``), and encodes running
+interviews' audio ahead of their End (``media_export.preencode``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 
 from django_tasks_db.management.commands import db_worker
 
+from media_export.preencode import Preencoder
 from media_export.worker import HEARTBEAT_SECONDS, STALE_SECONDS, Heartbeat, rescue_orphaned_tasks
 
 logger = logging.getLogger("media_export")
@@ -42,10 +44,13 @@ class Command(db_worker.Command):
         options["reload"] = False
         heartbeat = Heartbeat(options["worker_id"], heartbeat_seconds, stale_seconds)
         heartbeat.start()
+        preencoder = Preencoder()  # the MP4's audio, ahead of the End
+        preencoder.start()
         try:
             rescued = rescue_orphaned_tasks(stale_seconds=stale_seconds)
             if rescued:
                 self.stdout.write(f"Requeued {len(rescued)} task(s) left running by a dead worker")
             super().handle(**options)
         finally:
+            preencoder.stop()
             heartbeat.stop()
