@@ -10,10 +10,18 @@ from interviews.models import Job
 from . import paging, selectors
 from .filters import TaskFilterSet, form_errors
 from .lookups import in_list
-from .models import Dataset
+from .models import Annotator, Dataset
 
-#: Matching tasks up to which a sort by title counts them per project or dataset itself.
-GROUP_COUNT_ROWS = 200_000
+#: Matching tasks up to which a sort by title counts them per project or dataset itself;
+#: above it the page reads title by title and counts only the titles it skips (page 1 counts
+#: none, where the grouped count was a second pass over every match).
+GROUP_COUNT_ROWS = 20_000
+#: The row holding each grouped sort's title, and the title's field.
+TITLED = {
+    "job_id": (Job, "title"),
+    "dataset_id": (Dataset, "title"),
+    "annotator_id": (Annotator, "name"),
+}
 
 
 class InvalidParameters(Exception):
@@ -48,34 +56,58 @@ class ExplorerQuery:
             return selectors.tally_count(groups)
         return self.filterset.qs.count()
 
-    def title_groups(self, count: int) -> list[tuple[list[int], int]] | None:
-        """For a sort by project or dataset title: the project (dataset) ids sharing each
-        title, in the page's order, with how many matching tasks they hold. From the tally
-        when it can answer, else one grouped count (None above ``GROUP_COUNT_ROWS``, where
-        counting by group costs more than the database's own plan)."""
+    def title_groups(self, count: int) -> list[tuple[list[int], int | None]] | None:
+        """For a sort by project or dataset title (or by annotator name under an annotator
+        filter): the project (dataset, annotator) ids sharing each title, in the page's
+        order, with how many matching tasks they hold. From the tally when it can answer,
+        else one grouped count up to ``GROUP_COUNT_ROWS`` matches; above that the groups are
+        left uncounted (None) and the page counts only the ones it starts past."""
         field = paging.GROUPED_SORTS.get(self.sort_by)
         if field is None:
             return None
+        model, title = TITLED[field]
         scope = self.filterset.tally_scope()
-        if scope is not None:
-            per_value = scope.order_by().values(field).annotate(n=Sum("n"))
+        if field == "annotator_id":
+            chosen = self.filterset.form.cleaned_data.get("annotator")
+            if not chosen:
+                return None
+            candidates = dict.fromkeys(chosen)
+        elif scope is not None:
+            candidates = self._counted(field, scope.order_by().values(field).annotate(n=Sum("n")))
         elif count <= GROUP_COUNT_ROWS:
-            per_value = self.filterset.qs.order_by().values(field).annotate(n=Count("id"))
+            candidates = self._counted(field)
+        elif (present := self._present(field)) is not None:
+            candidates = dict.fromkeys(present)
         else:
             return None
-        counts = {value: n for value, n in per_value.values_list(field, "n") if n}
-        model = Job if field == "job_id" else Dataset
         by_title: dict[str, list[int]] = {}
-        for pk, title in (
-            model.objects.filter(in_list("pk", counts))
-            .order_by("title", "pk")
-            .values_list("pk", "title")
+        for pk, name in (
+            model.objects.filter(in_list("pk", candidates))
+            .order_by(title, "pk")
+            .values_list("pk", title)
         ):
-            by_title.setdefault(title, []).append(pk)
-        groups = [(ids, sum(counts[i] for i in ids)) for ids in by_title.values()]
+            by_title.setdefault(name, []).append(pk)
+        groups = [
+            (ids, None if None in (n := [candidates[i] for i in ids]) else sum(n))
+            for ids in by_title.values()
+        ]
         if self.sort_dir == "desc":
             groups.reverse()
         return groups
+
+    def _counted(self, field: str, per_value=None) -> dict[int, int]:
+        """Matching tasks per value of ``field`` (one grouped count), values without any left out."""
+        if per_value is None:
+            per_value = self.filterset.qs.order_by().values(field).annotate(n=Count("id"))
+        return {value: n for value, n in per_value.values_list(field, "n") if n}
+
+    def _present(self, field: str) -> list[int] | None:
+        """The projects (datasets) that hold tasks under the filters the tally can apply: the
+        candidates of an uncounted title order (None where there is no tally)."""
+        scope = self.filterset.tally_scope(self.filterset.in_use - TaskFilterSet.TALLY_FILTERS)
+        if scope is None:
+            return None
+        return list(scope.filter(n__gt=0).order_by().values_list(field, flat=True).distinct())
 
     def facets(self, count: int | None = None) -> dict:
         """Facets; ``count`` (the listed rows) lets facets over those same rows pick the

@@ -6,6 +6,8 @@ interview clock, the server-drawn timeline picture (clickable to seek), each tur
 latency and the recording's segments, plus players for the WAVs and the export job's state.
 """
 
+from collections.abc import Sequence
+
 from django.contrib import admin
 from django.template.defaultfilters import filesizeformat
 from django.utils.html import format_html, format_html_join
@@ -15,7 +17,7 @@ from interviews.admin import InterviewAdmin
 from interviews.models import Interview
 from interviews.review import clock
 
-from . import recording
+from . import placing, recording
 from .models import MediaExport, WorkerHeartbeat
 from .picture import picture_geometry, render_svg
 from .services import media_url
@@ -69,7 +71,9 @@ class RecordingInterviewAdmin(InterviewAdmin):
             "picture": self.timeline_picture(obj),
             "picture_geometry": picture_geometry(summary),
             "turns": turn_rows(summary),
-            "segments": segment_rows(recording.segments(obj.pk)),
+            "segments": segment_rows(
+                recording.segments(obj.pk), export.segment_timeline if export else []
+            ),
             "no_video_reason": export.no_video_reason if export else "",
         }
 
@@ -125,13 +129,15 @@ class RecordingInterviewAdmin(InterviewAdmin):
     def timeline_picture(self, obj: Interview) -> str:
         export = self._export(obj)
         summary = export.timeline if export else None
-        svg = render_svg(summary)  # built from numbers only; labels are escaped
+        gaps = placing.gaps(export.segment_timeline or []) if export else []
+        svg = render_svg(summary, gaps)  # built from numbers only; labels are escaped
         if not summary:
             return mark_safe(svg)
         legend = format_html(
             "<div class='timeline-legend'>Blue: candidate speech · orange: AI speech · red: "
-            "interruption · grey: turn latency. {} AI chunks without telemetry, {} snapped, "
+            "interruption · grey: turn latency{}. {} AI chunks without telemetry, {} snapped, "
             "{} dropped after a cut.</div>",
+            " · shaded: no video (between recording segments)" if gaps else "",
             summary.get("missing_telemetry", 0),
             summary.get("snapped", 0),
             summary.get("dropped_after_cut", 0),
@@ -152,8 +158,11 @@ def turn_rows(summary: dict) -> list[dict]:
     ]
 
 
-def segment_rows(segments: list[recording.Segment]) -> list[dict]:
-    """The recording as the browser uploaded it: one row per segment (a reload starts one)."""
+def segment_rows(segments: list[recording.Segment], places: Sequence[dict] = ()) -> list[dict]:
+    """The recording as the browser uploaded it: one row per segment (a reload starts one),
+    with where the export placed it on the MP4's clock and the gap without video before it."""
+    where = {p["segment"]: p for p in places}
+    previous_end = None
     rows = []
     for seg in segments:
         if seg.complete:
@@ -163,14 +172,23 @@ def segment_rows(segments: list[recording.Segment]) -> list[dict]:
             state = "Parts missing: " + ", ".join(str(n) for n in missing)
         else:
             state = "Not completed: the page was reloaded or closed first"
-        rows.append(
-            {
-                "label": f"Segment {seg.segment + 1}",
-                "parts": len(seg.parts),
-                "size": filesizeformat(seg.bytes),
-                "state": state,
-            }
-        )
+        place = where.get(seg.segment)
+        row = {
+            "label": f"Segment {seg.segment + 1}",
+            "parts": len(seg.parts),
+            "size": filesizeformat(seg.bytes),
+            "state": state,
+            "place": "",
+            "gap": "",
+            "at": None,
+        }
+        if place is not None:
+            row["place"] = f"{clock(place['start'])}–{clock(place['end'])}"
+            row["at"] = place["start"]
+            if previous_end is not None:
+                row["gap"] = f"{max(place['start'] - previous_end, 0.0):.1f} s"
+            previous_end = place["end"]
+        rows.append(row)
     return rows
 
 

@@ -16,12 +16,12 @@ from django.utils import timezone
 
 from interviews import services as interview_services
 
-from . import ffmpeg, storage
+from . import ffmpeg, recording, stitching, storage
 from .alignment import Alignment, measure
 from .audio_track import cache_dir, drop_cache, encode_track
 from .messages import without_server_paths
 from .models import MediaExport
-from .muxing import mux, still_frame_with_audio
+from .muxing import Piece, mux, still_frame_with_audio, stitch
 from .services import (
     VIDEO_PREFIX,
     ExportError,
@@ -33,6 +33,7 @@ from .services import (
     media_url,
     save_mixed_audio,
     select_session,
+    sessions_with_audio,
     video_output_name,
 )
 from .spool import SessionSpool
@@ -141,6 +142,22 @@ def session_real_seconds(session: SessionSpool) -> float:
     return min(span, float(settings.MAX_INTERVIEW_SECONDS))
 
 
+def interview_real_seconds(sessions: list[SessionSpool]) -> float:
+    """How long the interview can have run: the first session's opening to the last write."""
+    firsts, lasts = [], []
+    for session in sessions:
+        try:
+            lasts.append((session.directory / "index.jsonl").stat().st_mtime)
+        except OSError:
+            continue
+        if isinstance(session.opened_at, int | float):
+            firsts.append(float(session.opened_at))
+    if not lasts:
+        return 0.0
+    span = max(0.0, max(lasts) - min(firsts or lasts)) + settings.CLIENT_CLOCK_SLACK_SECONDS
+    return min(span, float(settings.MAX_INTERVIEW_SECONDS))
+
+
 def _export_audio_only(interview_id, export, wait_seconds, progress) -> str:
     """No video ever arrived: the interview's audio over a still frame (the reason is kept)."""
     wait = settings.MIX_WAIT_SECONDS if wait_seconds is None else wait_seconds
@@ -165,6 +182,7 @@ def _export_audio_only(interview_id, export, wait_seconds, progress) -> str:
         error="",
         video_codec=result.video_codec,
         exported_session_end=get_export(interview_id).session_ended_at,
+        segment_timeline=[],
     )
     logger.info("Export done for interview %s: %s (audio only)", interview_id, url)
     return MediaExport.Status.DONE
@@ -173,6 +191,12 @@ def _export_audio_only(interview_id, export, wait_seconds, progress) -> str:
 def _export(interview_id, export, wait_seconds, require_session_end, require_all, progress) -> str:
     if not export.video_upload and export.no_video_reason:
         return _export_audio_only(interview_id, export, wait_seconds, progress)
+    playable = recording.playable_segments(interview_id)
+    if len(playable) > 1:
+        args = (wait_seconds, require_session_end, require_all, progress)
+        status = _export_segments(interview_id, playable, *args)
+        if status is not None:
+            return status
     if not storage.exists(export.video_upload):
         raise ExportError("no uploaded video for this interview")
     with storage.local_copy(export.video_upload) as video:
@@ -257,11 +281,93 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
             measured_offset=alignment.measured,
             alignment_confidence=alignment.confidence,
         )
-    _update_export(interview_id, **fields)
+    _update_export(interview_id, **fields, segment_timeline=[])
     logger.info(
         "Export done for interview %s: %s (%s)",
         interview_id,
         url,
         "copied" if result.copied else "transcoded",
+    )
+    return MediaExport.Status.DONE
+
+
+def _export_segments(
+    interview_id, playable, wait_seconds, require_session_end, require_all, progress
+) -> str | None:
+    """Several segments (the page was reloaded): every one placed on the interview clock.
+
+    Returns None when no session holds audio: then only the last segment can be exported,
+    with its own audio, as before segments were placed.
+    """
+    wait = settings.MIX_WAIT_SECONDS if wait_seconds is None else wait_seconds
+    last = wait_for_audio(interview_id, wait, progress)
+    if last is None and require_session_end and _park_waiting_for_audio(interview_id, wait):
+        return MediaExport.Status.WAITING_FOR_AUDIO
+    audio_state = get_export(interview_id)
+    sessions = sessions_with_audio(interview_id, strict=require_all)
+    if not sessions:
+        logger.warning(
+            "Interview %s has %d recording segments but no spooled audio: exporting the last",
+            interview_id,
+            len(playable),
+        )
+        return None
+    if require_all:
+        problems = [p for session in sessions for p in coverage_problems(session)]
+        if problems:
+            raise ExportError(
+                "; ".join(problems) + " (`manage.py remix_interview` mixes what there is)"
+            )
+    progress(f"Joining {len(playable)} recording segments")
+    with stitching.segment_files(interview_id, playable) as files:
+        plan = stitching.plan(files, sessions, progress)
+        progress("Writing the WAVs on the recording's timeline")
+        outcome = save_mixed_audio(
+            interview_id,
+            sessions=sessions,
+            zero=plan.zero,
+            basis="video",
+            min_seconds=min(plan.end, interview_real_seconds(sessions)),
+        )
+        first = plan.files[plan.places[0].segment].path
+        size = ffmpeg.first_frame_size(first) or (640, 360)
+        pieces = [
+            Piece(files[p.segment].path, p.start, p.keep, p.keep < files[p.segment].duration - 1e-6)
+            for p in plan.places
+            if p.keep > 0
+        ]
+        progress(f"Muxing the MP4 (transcoding {len(pieces)} segments to H.264)")
+        with (
+            storage.local_copy(outcome.paths["mixed"]) as mixed,
+            storage.staging_dir(VIDEO_PREFIX) as directory,
+        ):
+            output = directory / f"{interview_id}.mp4"
+            result = stitch(pieces, mixed, output, size=size, total=plan.end)
+            name = storage.publish(result.path, video_output_name(interview_id))
+    drop_cache(interview_id)  # nothing pre-encodes a recording of several segments: tidy only
+    url = media_url(name)
+    interview_services.mark_exported(interview_id=interview_id, video_url=url)
+    fields = {
+        "status": MediaExport.Status.DONE,
+        "finished_at": timezone.now(),
+        "error": "",
+        "video_codec": plan.codecs,
+        "exported_session_end": audio_state.session_ended_at,
+        "segment_timeline": plan.as_json(),
+    }
+    alignment = plan.alignments.get(plan.places[0].segment)
+    if alignment is not None:
+        fields.update(
+            recording_started_offset=alignment.estimate,
+            measured_offset=alignment.measured,
+            alignment_confidence=alignment.confidence,
+        )
+    _update_export(interview_id, **fields)
+    logger.info(
+        "Export done for interview %s: %s (%d segments on one timeline, %.1f s)",
+        interview_id,
+        url,
+        len(pieces),
+        plan.end,
     )
     return MediaExport.Status.DONE

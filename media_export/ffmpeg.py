@@ -10,8 +10,10 @@ few milliseconds after the video, and Opus/AAC priming shifts it further.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import functools
+import itertools
 import json
 import re
 import shutil
@@ -101,6 +103,13 @@ def _sibling_ffprobe(ffmpeg_path: str) -> str | None:
 
 def locate() -> FFmpegInfo:
     return _locate(settings.FFMPEG_BINARY)
+
+
+def hides_last_vfr_frame() -> bool:
+    """FFmpeg before 6 gives variable-rate H.264 packets no duration: the MP4's last frame
+    then lies outside its edit list, and players (and ffprobe) never show it."""
+    major = _major(locate().version)
+    return major is not None and major < 6
 
 
 def run(
@@ -233,6 +242,48 @@ def first_frame_time(path: Path | str, kind: str) -> float | None:
     proc = run(args, what=f"reading the first {kind} frame", timeout=60)
     match = _PTS_TIME.search(proc.stderr.decode(errors="replace"))
     return float(match.group(1)) if match else None
+
+
+_TIME_BASE = re.compile(r"^#tb 0: (\d+)/(\d+)", re.MULTILINE)
+
+
+def video_span(path: Path | str) -> float | None:
+    """Seconds from the first video frame to the end of the last one, read from the packets.
+
+    No decoding (``framecrc`` of a stream copy). A packet without a duration (MediaRecorder's
+    WebM has none) is given the typical frame interval, so the last frame has its time on screen.
+    """
+    args = ["-v", "error", "-i", str(path), "-map", "0:v:0", "-c", "copy", "-f", "framecrc", "-"]
+    text = run(args, what="reading the video's packets", timeout=600).stdout.decode(
+        errors="replace"
+    )
+    base = _TIME_BASE.search(text)
+    rows = []
+    for line in text.splitlines():
+        fields = [f.strip() for f in line.split(",")]
+        if line.startswith("#") or len(fields) < 4:
+            continue
+        with contextlib.suppress(ValueError):
+            rows.append((int(fields[2]), int(fields[3])))  # pts, duration
+    if base is None or not rows:
+        return None
+    unit = int(base.group(1)) / int(base.group(2))
+    starts = sorted(pts for pts, _ in rows)
+    steps = sorted(b - a for a, b in itertools.pairwise(starts) if b > a)
+    typical = steps[len(steps) // 2] if steps else 0
+    end = max(pts + (duration or typical) for pts, duration in rows)
+    return (end - starts[0]) * unit
+
+
+_SIZE = re.compile(r"\bn:\s*0\b.*?\bs:(\d+)x(\d+)")
+
+
+def first_frame_size(path: Path | str) -> tuple[int, int] | None:
+    """Width and height of the first decoded video frame (MediaRecorder may change it later)."""
+    args = ["-i", str(path), "-map", "0:v:0", "-vf", "showinfo", "-frames:v", "1", "-f", "null"]
+    proc = run([*args, "-"], what="reading the first video frame's size", timeout=60)
+    match = _SIZE.search(proc.stderr.decode(errors="replace"))
+    return (int(match.group(1)), int(match.group(2))) if match else None
 
 
 def decode_audio(

@@ -42,10 +42,12 @@ SWEEP_GRACE_SECONDS = 10.0
 def export_recording(
     interview: Interview, *, segment: int | None = None, session_id: str = ""
 ) -> MediaExport | None:
-    """Join a segment's uploaded parts into the file the exporter reads and queue the export.
+    """Join a segment's uploaded parts into ``video_upload`` and queue the export.
 
-    Without ``segment``: the latest segment whose first part arrived. Once the interview
-    has finished, the recording becomes final: no part can be added or replaced after.
+    Without ``segment``: the latest segment whose first part arrived. When several
+    segments arrived the exporter reads them all from their parts and places each on the
+    interview clock; ``video_upload`` is then the last one joined. Once the interview has
+    finished, the recording becomes final: no part can be added or replaced after.
     Returns None when no part arrived.
     """
     playable = recording.playable_segments(interview.pk)

@@ -17,7 +17,7 @@ import os
 import tempfile
 import warnings
 import wave
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,6 +107,10 @@ class _TrackRenderer:
 
     def fill(self, acc: np.ndarray, b0: int, b1: int) -> None:
         acc[: b1 - b0] = 0
+        self.add(acc, b0, b1)
+
+    def add(self, acc: np.ndarray, b0: int, b1: int) -> None:
+        """Sum this track's samples of timeline [b0, b1) into ``acc`` (another layer may be there)."""
         runs = self.runs
         if not len(runs.dst):
             return
@@ -164,12 +168,25 @@ class Block:
     mixed: np.ndarray
 
 
+#: One session's spool and where its chunks land: several are summed into one set of WAVs
+#: when an interview's page was reloaded (every page load is a session on the same clock).
+Layer = tuple[SessionSpool, Timeline]
+
+
 def iter_blocks(
     spool: SessionSpool, timeline: Timeline, total: int, block: int = BLOCK
 ) -> Iterator[Block]:
     """Render ``total`` samples of the three tracks, one block at a time."""
-    mic = _TrackRenderer(spool.mic_path, timeline.mic, total, block)
-    ai = _TrackRenderer(spool.ai_path, timeline.ai, total, block)
+    return iter_layers([(spool, timeline)], total, block)
+
+
+def iter_layers(layers: Sequence[Layer], total: int, block: int = BLOCK) -> Iterator[Block]:
+    """Render ``total`` samples of the layers' summed tracks, one block at a time.
+
+    Layers sum in int32 before the limiter, exactly as overlapping chunks of one spool do.
+    """
+    mics = [_TrackRenderer(spool.mic_path, tl.mic, total, block) for spool, tl in layers]
+    ais = [_TrackRenderer(spool.ai_path, tl.ai, total, block) for spool, tl in layers]
     acc_mic = np.empty(block, dtype=np.int32)
     acc_ai = np.empty(block, dtype=np.int32)
     out = {name: np.empty(block, dtype=np.int16) for name in TRACKS}
@@ -177,16 +194,20 @@ def iter_blocks(
         for b0 in range(0, total, block):
             b1 = min(b0 + block, total)
             k = b1 - b0
-            mic.fill(acc_mic, b0, b1)
-            ai.fill(acc_ai, b0, b1)
+            acc_mic[:k] = 0
+            acc_ai[:k] = 0
+            for mic in mics:
+                mic.add(acc_mic, b0, b1)
+            for ai in ais:
+                ai.add(acc_ai, b0, b1)
             limit(acc_mic[:k], out["mic"][:k])
             limit(acc_ai[:k], out["ai"][:k])
             acc_mic[:k] += acc_ai[:k]
             limit(acc_mic[:k], out["mixed"][:k])
             yield Block(b0, out["mic"][:k], out["ai"][:k], out["mixed"][:k])
     finally:
-        mic.close()
-        ai.close()
+        for renderer in (*mics, *ais):
+            renderer.close()
 
 
 @dataclass
@@ -258,13 +279,20 @@ def mix_to_files(
     spool: SessionSpool, timeline: Timeline, directory: Path, stem: str, min_length: int = 0
 ) -> MixFiles:
     """Render and write ``<stem>_mic.wav``, ``<stem>_ai.wav``, ``<stem>_mixed.wav`` atomically."""
+    return mix_layers_to_files([(spool, timeline)], directory, stem, min_length)
+
+
+def mix_layers_to_files(
+    layers: Sequence[Layer], directory: Path, stem: str, min_length: int = 0
+) -> MixFiles:
+    """``mix_to_files`` for several sessions on one timeline: their tracks summed."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    total = max(timeline.length, min_length)
+    total = max([min_length, *(timeline.length for _spool, timeline in layers)])
     sinks = {name: _WavSink(directory / f"{stem}_{name}.wav") for name in TRACKS}
     energies: list[np.ndarray] = []
     try:
-        for blk in iter_blocks(spool, timeline, total):
+        for blk in iter_layers(layers, total):
             for name, sink in sinks.items():
                 sink.write(getattr(blk, name))
             energies.append(frame_rms(blk.mic))

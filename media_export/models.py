@@ -58,6 +58,14 @@ class MediaExport(models.Model):
     timeline = models.JSONField(
         default=dict, blank=True, help_text="Speech segments, cuts and turn latencies."
     )
+    segment_timeline = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "Where each recording segment landed in the MP4: segment, session_id, start, end "
+            "(seconds of the MP4), alignment (measured or its basis), confidence."
+        ),
+    )
 
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -81,6 +81,79 @@ def mux(
     return MuxResult(path=output, video_codec=codec, copied=copy)
 
 
+#: Black frames per second in the gaps between segments (a player holds each one).
+GAP_FPS = 5
+#: The encoder's and the MP4 track's time base: frame times stay exact to 1/90000 s
+#: (by default the encoder would round every frame to 1/frame-rate).
+VIDEO_TIME_BASE = "1:90000"
+
+
+@dataclass
+class Piece:
+    """A segment's video shown from ``start`` for ``keep`` seconds of the MP4."""
+
+    path: Path
+    start: float
+    keep: float
+    cut: bool  # ``keep`` is shorter than the segment: trim its end
+
+
+def stitch(
+    pieces: list[Piece], audio: Path, output: Path, *, size: tuple[int, int], total: float
+) -> MuxResult:
+    """One H.264 MP4 from several segments placed on one clock, black in the gaps, ``audio`` at 0.
+
+    Each segment is scaled and padded to ``size``, its first frame moved to exactly its
+    start (``setpts`` in microseconds), the streams merged in time order (``interleave``)
+    and written with variable frame timing, so no frame is duplicated, dropped or moved.
+    """
+    width, height = (size[0] // 2) * 2, (size[1] // 2) * 2
+    fit = (
+        f"scale={width}:{height}:force_original_aspect_ratio=decrease:force_divisible_by=2,"
+        f"pad={width}:{height}:(ow-iw)/2:(oh-ih)/2:black,setsar=1,format=yuv420p"
+    )
+    args = ["-y", "-v", "error"]
+    chains, labels = [], []
+    cursor = 0.0
+    for k, piece in enumerate(pieces):
+        if piece.start - cursor > 0.0005:  # a gap: black frames from the previous end
+            chains.append(_black(len(labels), cursor, piece.start - cursor, width, height))
+            labels.append(f"g{len(labels)}")
+        args += ["-i", str(piece.path)]
+        trim = f"trim=end={piece.keep:.6f}," if piece.cut else ""
+        chains.append(
+            f"[{k}:v:0]setpts=PTS-STARTPTS,{trim}{fit},settb=AVTB,"
+            f"setpts=PTS+{piece.start:.6f}/TB[s{len(labels)}]"
+        )
+        labels.append(f"s{len(labels)}")
+        cursor = piece.start + piece.keep
+    if ffmpeg.hides_last_vfr_frame():
+        # FFmpeg 5 writes the last frame without a duration, and the MP4's edit list then
+        # hides it: a black frame at the very end takes that place, so no real frame is lost.
+        chains.append(_black(len(labels), total, 1 / GAP_FPS, width, height))
+        labels.append(f"g{len(labels)}")
+    merged = "".join(f"[{label}]" for label in labels)
+    chains.append(f"{merged}interleave=nb_inputs={len(labels)}[v]")
+    # The audio is cut to the video's end in the graph: ``-t`` would also cut the frame above.
+    chains.append(f"[{len(pieces)}:a:0]atrim=end={total:.6f}[a]")
+    args += ["-i", str(audio), "-filter_complex", ";".join(chains)]
+    args += ["-map", "[v]", "-map", "[a]"]
+    args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p"]
+    args += ["-fps_mode", "vfr", "-enc_time_base:v", VIDEO_TIME_BASE]
+    args += ["-video_track_timescale", VIDEO_TIME_BASE.split(":")[1]]
+    args += AAC_ARGS
+    args += ["-movflags", "+faststart", "-f", "mp4"]
+    _run_into(args, output, what="joining the recording's segments into the MP4")
+    return MuxResult(path=output, video_codec="h264", copied=False)
+
+
+def _black(index: int, start: float, seconds: float, width: int, height: int) -> str:
+    return (
+        f"color=c=black:s={width}x{height}:r={GAP_FPS}:d={seconds:.6f},format=yuv420p,"
+        f"setsar=1,settb=AVTB,setpts=PTS+{start:.6f}/TB[g{index}]"
+    )
+
+
 def still_frame_with_audio(audio: Path, output: Path, *, size: str = "640x360") -> MuxResult:
     """An MP4 of a black still frame under ``audio``: the recording when no video arrived."""
     args = ["-y", "-v", "error", "-f", "lavfi", "-i", f"color=c=black:s={size}:r=1"]

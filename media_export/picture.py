@@ -6,6 +6,8 @@ draws that JSON server-side, so the admin page never touches audio.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 from django.utils.html import escape
 
@@ -43,13 +45,15 @@ def speech_segments(rms: np.ndarray) -> list[list[float]]:
     return _segments(active, FRAME / SAMPLE_RATE)
 
 
-def ai_spans(timeline: Timeline) -> list[list[float]]:
-    placement = timeline.ai
-    if not len(placement):
+def ai_spans(timeline: Timeline | Sequence[Timeline]) -> list[list[float]]:
+    timelines = [timeline] if isinstance(timeline, Timeline) else list(timeline)
+    dst = np.concatenate([np.zeros(0, dtype=np.int64), *(t.ai.dst for t in timelines)])
+    length = np.concatenate([np.zeros(0, dtype=np.int64), *(t.ai.length for t in timelines)])
+    if not len(dst):
         return []
-    order = np.argsort(placement.dst, kind="stable")
-    starts = placement.dst[order] / SAMPLE_RATE
-    ends = (placement.dst + placement.length)[order] / SAMPLE_RATE
+    order = np.argsort(dst, kind="stable")
+    starts = dst[order] / SAMPLE_RATE
+    ends = (dst + length)[order] / SAMPLE_RATE
     spans: list[list[float]] = []
     for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
         if spans and s - spans[-1][1] < MIN_GAP_S:
@@ -78,22 +82,27 @@ def turns(mic: list[list[float]], ai: list[list[float]]) -> list[dict]:
     return result
 
 
-def summarize(mic_frame_rms: np.ndarray, timeline: Timeline, duration_samples: int) -> dict:
+def summarize(
+    mic_frame_rms: np.ndarray, timeline: Timeline | Sequence[Timeline], duration_samples: int
+) -> dict:
+    """The picture's JSON; several timelines (one per session, one zero) are drawn as one."""
+    timelines = [timeline] if isinstance(timeline, Timeline) else list(timeline)
     mic_segments = speech_segments(mic_frame_rms)
-    ai_segments = ai_spans(timeline)
+    ai_segments = ai_spans(timelines)
+    cuts = sorted(c for t in timelines for c in t.cuts)
     return {
         "duration": round(duration_samples / SAMPLE_RATE, 3),
-        "zero": timeline.zero,
-        "basis": timeline.basis,
+        "zero": timelines[0].zero,
+        "basis": timelines[0].basis,
         "mic": mic_segments,
         "ai": ai_segments,
-        "cuts": [round(c / SAMPLE_RATE, 3) for c in timeline.cuts],
+        "cuts": [round(c / SAMPLE_RATE, 3) for c in cuts],
         "turns": turns(mic_segments, ai_segments),
-        "missing_telemetry": timeline.missing_telemetry,
-        "snapped": timeline.snapped,
-        "dropped_after_cut": timeline.dropped_after_cut,
-        "mic_chunks": len(timeline.mic),
-        "ai_chunks": len(timeline.ai),
+        "missing_telemetry": sum(t.missing_telemetry for t in timelines),
+        "snapped": sum(t.snapped for t in timelines),
+        "dropped_after_cut": sum(t.dropped_after_cut for t in timelines),
+        "mic_chunks": sum(len(t.mic) for t in timelines),
+        "ai_chunks": sum(len(t.ai) for t in timelines),
     }
 
 
@@ -128,8 +137,11 @@ def picture_geometry(summary: dict | None) -> dict | None:
     return {"duration": float(summary["duration"]), "left": LEFT, "plot_width": PLOT_WIDTH}
 
 
-def render_svg(summary: dict | None) -> str:
-    """An inline SVG of the summary; an explanatory note when there is none."""
+def render_svg(summary: dict | None, gaps: Sequence[tuple[float, float]] = ()) -> str:
+    """An inline SVG of the summary; an explanatory note when there is none.
+
+    ``gaps``: stretches of the MP4 without video (between recording segments), shaded.
+    """
     if not summary or not summary.get("duration"):
         return '<p class="timeline-empty">No spooled audio for this interview yet.</p>'
     duration = float(summary["duration"])
@@ -149,6 +161,14 @@ def render_svg(summary: dict | None) -> str:
         f'<rect x="{LEFT}" y="{MIC_Y}" width="{WIDTH - LEFT - 10}" height="{ROW_H}" fill="#f3f5f7"/>',
         f'<rect x="{LEFT}" y="{AI_Y}" width="{WIDTH - LEFT - 10}" height="{ROW_H}" fill="#f3f5f7"/>',
     ]
+    for start, end in gaps:
+        parts.append(
+            f'<g class="gap"><rect x="{x(start)}" y="{MIC_Y - 6}" '
+            f'width="{max(x(end) - x(start), 0.5)}" height="{AI_Y + ROW_H - MIC_Y + 12}" '
+            f'fill="#9e9e9e" fill-opacity="0.35"><title>no video {start:.2f}–{end:.2f} s'
+            f'</title></rect><text x="{x(start) + 2}" y="{MIC_Y - 8}" font-size="9">no video'
+            f"</text></g>"
+        )
     for start, end in summary.get("mic", []):
         parts.append(
             f'<rect class="mic" x="{x(start)}" y="{MIC_Y}" width="{max(x(end) - x(start), 0.5)}" '

@@ -19,12 +19,12 @@ from interviews.models import Interview
 
 from . import storage
 from .messages import without_server_paths
-from .mixing import mix_to_files
+from .mixing import mix_layers_to_files
 from .models import MediaExport
 from .picture import summarize
 from .spool import SAMPLE_RATE, SessionSpool
-from .stored_spool import find_session, latest_session
-from .timeline import build_timeline
+from .stored_spool import all_sessions, find_session, latest_session
+from .timeline import build_timeline, default_zero
 
 logger = logging.getLogger("media_export")
 
@@ -95,6 +95,11 @@ def select_session(interview_id: int, export: MediaExport | None = None) -> Sess
     return latest_session(interview_id)
 
 
+def sessions_with_audio(interview_id: int, *, strict: bool = True) -> list[SessionSpool]:
+    """Every session of the interview that holds audio, oldest first (one per page load)."""
+    return [s for s in all_sessions(interview_id, strict=strict) if s.mic or s.ai]
+
+
 # -- mixing -------------------------------------------------------------------
 
 
@@ -110,6 +115,7 @@ def save_mixed_audio(
     interview: Interview | int,
     *,
     session: SessionSpool | None = None,
+    sessions: list[SessionSpool] | None = None,
     zero: float | None = None,
     basis: str | None = None,
     min_seconds: float = 0.0,
@@ -118,22 +124,30 @@ def save_mixed_audio(
 
     Idempotent: the spool is only read, files are replaced atomically. Without
     ``zero`` the WAVs keep the video's timeline if this upload was already aligned,
-    else they start at ``recording_started``.
+    else they start at ``recording_started``. ``sessions``: several sessions summed on
+    one timeline (an interview recorded in several segments); without it, an interview
+    whose export placed several segments is mixed that way again.
     """
     interview_id = interview if isinstance(interview, int) else interview.pk
     try:
         export = get_export(interview_id)
-        if session is None:
-            session = select_session(interview_id, export)
-        if session is None:
+        if sessions is None and session is None and len(export.segment_timeline or []) > 1:
+            sessions = sessions_with_audio(interview_id)
+        if not sessions:
+            if session is None:
+                session = select_session(interview_id, export)
+            sessions = [session] if session is not None else []
+        if not sessions:
             raise ExportError("no spooled audio for this interview")
         if zero is None and export.timeline_basis == "video" and export.timeline_zero is not None:
             zero, basis = export.timeline_zero, "video"
-        timeline = build_timeline(session, zero=zero, basis=basis)
+        if zero is None:  # several sessions share the first one's default zero
+            zero, basis = default_zero(sessions[0])
+        timelines = [build_timeline(spool, zero=zero, basis=basis) for spool in sessions]
+        timeline = timelines[0]
         with storage.staging_dir(AUDIO_PREFIX) as directory:
-            mixed = mix_to_files(
-                session,
-                timeline,
+            mixed = mix_layers_to_files(
+                list(zip(sessions, timelines, strict=True)),
                 directory,
                 str(interview_id),
                 min_length=round(min_seconds * SAMPLE_RATE),
@@ -142,7 +156,7 @@ def save_mixed_audio(
                 name: storage.publish(path, f"{AUDIO_PREFIX}/{path.name}")
                 for name, path in mixed.paths.items()
             }
-        summary = summarize(mixed.mic_frame_rms, timeline, mixed.samples)
+        summary = summarize(mixed.mic_frame_rms, timelines, mixed.samples)
     except Exception as exc:
         logger.error("Audio mixing failed for interview %s: %s", interview_id, exc)
         _update_export(interview_id, mix_error=without_server_paths(str(exc))[:2000])

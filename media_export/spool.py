@@ -88,7 +88,7 @@ class SpoolWriter:
     - ``{"k": "ai", "seq", "t", "off", "n", "item", "resp"}`` – AI chunk; ``t`` provisional
     - ``{"k": "ai_played", "seq", "t"}`` – client telemetry: scheduled playback start
     - ``{"k": "ai_cut", "seq", "played_ms"}`` – barge-in: chunk cut, nothing later heard
-    - ``{"k": "rec", "t"}`` – the video recorder started
+    - ``{"k": "rec", "t", "seg"?}`` – the video recorder started (``seg``: its recording segment)
     - ``{"k": "event", "name", "t", ...}`` – speech marks and latency, for the timeline picture
     - ``{"k": "end"}`` – the session ended cleanly
     """
@@ -158,8 +158,11 @@ class SpoolWriter:
     def ai_cut(self, seq: int, played_ms: float) -> None:
         self._record({"k": "ai_cut", "seq": seq, "played_ms": played_ms})
 
-    def recording_started(self, timestamp: float) -> None:
-        self._record({"k": "rec", "t": timestamp})
+    def recording_started(self, timestamp: float, segment: int | None = None) -> None:
+        record = {"k": "rec", "t": timestamp}
+        if segment is not None:
+            record["seg"] = int(segment)
+        self._record(record)
 
     def event(self, name: str, timestamp: float | None, **data) -> None:
         self._record({"k": "event", "name": name, "t": timestamp, **data})
@@ -280,6 +283,7 @@ class SessionSpool:
     mic: list[SpoolChunk] = field(default_factory=list)
     ai: list[SpoolChunk] = field(default_factory=list)
     recording_started: float | None = None
+    recording_segment: int | None = None  # the recording segment the page said it uploads
     ended_cleanly: bool = False
     events: list[dict] = field(default_factory=list)
     opened_at: float | None = None
@@ -373,6 +377,9 @@ def _apply_record(rec, spool, mic, ai, played, cuts, mic_size, ai_size) -> None:
         cuts.setdefault(int(rec["seq"]), float(rec["played_ms"]))
     elif kind == "rec":
         spool.recording_started = float(rec["t"])
+        segment = rec.get("seg")
+        if isinstance(segment, int) and not isinstance(segment, bool) and segment >= 0:
+            spool.recording_segment = segment
     elif kind == "event":
         spool.events.append(rec)
     elif kind == "end":

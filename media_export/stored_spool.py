@@ -111,6 +111,13 @@ def latest_session(interview_id: int, *, strict: bool = True) -> SessionSpool | 
     return None
 
 
+def all_sessions(interview_id: int, *, strict: bool = True) -> list[SessionSpool]:
+    """Every session of the interview joined across its writers, oldest first."""
+    sessions = _writers(interview_id)
+    order = sorted(sessions, key=lambda k: (sessions[k][0].opened_at, k))
+    return [_join(sessions[key], strict=strict) for key in order]
+
+
 def _segments_of(writer: Writer, strict: bool):
     """Decoded segments of a writer in order, checked to join up byte for byte."""
     expected = (0, 0, 0)

@@ -228,9 +228,9 @@ class AudioBuffer:
         return self._tail_end
 
     # -- marks -----------------------------------------------------------------
-    def recording_started(self, timestamp: float) -> None:
+    def recording_started(self, timestamp: float, segment: int | None = None) -> None:
         self.recording_started_at = timestamp
-        self.spool.recording_started(timestamp)
+        self.spool.recording_started(timestamp, segment)
 
     def event(self, name: str, timestamp: float | None, **data) -> None:
         self.spool.event(name, timestamp, **data)

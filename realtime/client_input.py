@@ -101,8 +101,8 @@ class ClientInput:
         if self.provider is not None:
             await self.provider.truncate(cut.item_id, cut.audio_end_ms)
 
-    def on_recording_started(self, timestamp: float) -> None:
+    def on_recording_started(self, timestamp: float, segment: int | None = None) -> None:
         if self._gone("recording start"):
             return
         self.check_timestamp(timestamp)
-        self.buffer.recording_started(timestamp)
+        self.buffer.recording_started(timestamp, segment)

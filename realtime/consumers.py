@@ -112,7 +112,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(message, PlaybackInterrupted):
             await session.on_interrupted(message.seq, message.played_ms)
         elif isinstance(message, RecordingStarted):
-            session.on_recording_started(message.timestamp)
+            session.on_recording_started(message.timestamp, message.segment)
         elif isinstance(message, End):
             self.session = None
             await session.end(EndReason.CANDIDATE_ENDED)

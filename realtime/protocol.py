@@ -14,6 +14,9 @@ import math
 import re
 from dataclasses import dataclass
 
+# A recording segment number is the recording parts API's own.
+from media_export.recording import MAX_SEGMENT
+
 # PCM is spooled exactly as it arrives, so the wire format is the spool's.
 from media_export.spool import SAMPLE_RATE
 
@@ -84,6 +87,7 @@ class PlaybackInterrupted:
 @dataclass(frozen=True)
 class RecordingStarted:
     timestamp: float
+    segment: int | None = None  # the recording segment this page load uploads
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,18 @@ def _timestamp(data: dict, name: str = "timestamp") -> float:
     return value
 
 
+def _segment(data: dict) -> int | None:
+    """Optional ``segment`` of ``recording_started``: 0..MAX_SEGMENT, like the parts API."""
+    if "segment" not in data:
+        return None
+    value = data["segment"]
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_SEGMENT:
+        raise ProtocolError(
+            "invalid_field", f"Field 'segment' must be an integer from 0 to {MAX_SEGMENT}."
+        )
+    return value
+
+
 def _audio(data: dict) -> bytes:
     value = _field(data, "audio_b64")
     if not isinstance(value, str):
@@ -185,7 +201,7 @@ def parse_message(data: dict) -> Message:
             raise ProtocolError("invalid_field", "Field 'played_ms' must be a finite number >= 0.")
         return PlaybackInterrupted(seq, float(played))
     if event == "recording_started":
-        return RecordingStarted(_timestamp(data))
+        return RecordingStarted(_timestamp(data), _segment(data))
     if event == "end":
         return End()
     if event == "start":

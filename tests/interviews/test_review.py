@@ -205,6 +205,34 @@ def test_recording_segments_are_listed_when_parts_arrived(client, boss):
     )
 
 
+def test_the_segments_places_and_the_gap_between_them_are_shown(client, boss):
+    interview = make_interview()
+    interview.video_url = f"/media/uploads/videos/{interview.pk}.mp4"
+    interview.save()
+    header = WEBM_MAGIC + b"\0" * 1020
+    for segment in (0, 1):  # a reload: two segments
+        recording.store_part(interview.pk, segment, 0, header)
+    place = {"alignment": "measured", "confidence": 0.9}
+    MediaExport.objects.create(
+        interview=interview,
+        timeline_zero=10.0,
+        timeline={"duration": 71.0, "mic": [[1.0, 3.0]], "ai": [], "cuts": [], "turns": []},
+        segment_timeline=[
+            {"segment": 0, "session_id": "a", "start": 0.0, "end": 40.2, **place},
+            {"segment": 1, "session_id": "b", "start": 43.7, "end": 71.0, **place},
+        ],
+    )
+    html = client.get(change_url(interview)).content.decode()
+    # The picture shades the stretch without video, and says so.
+    assert html.count('class="gap"') == 1 and "no video 40.20–43.70 s" in html
+    assert "shaded: no video" in html
+    # Each segment's row: where it plays in the MP4 (a seek button) and the gap before it.
+    row = r'<td><button type="button" class="time-seek" data-seek="{}">{}</button></td>'
+    row += r'<td class="num">{}</td>'
+    assert re.search("Segment 1</th>.*?" + row.format("0.000", "0:00–0:40", "–"), html)
+    assert re.search("Segment 2</th>.*?" + row.format("43.700", "0:43–1:11", "3.5 s"), html)
+
+
 def test_a_still_frame_says_why(client, boss):
     interview = make_interview()
     interview.video_url = f"/media/uploads/videos/{interview.pk}.mp4"

@@ -44,8 +44,8 @@ class SpoolBuilder:
         self.session_id = session_id
         self._ai_seq = 0
 
-    def rec(self, t: float) -> SpoolBuilder:
-        self.writer.recording_started(t)
+    def rec(self, t: float, segment: int | None = None) -> SpoolBuilder:
+        self.writer.recording_started(t, segment)
         return self
 
     def mic(self, seq: int, t: float, samples: np.ndarray) -> SpoolBuilder:

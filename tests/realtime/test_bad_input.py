@@ -61,6 +61,14 @@ BAD_FRAMES = [
     ),
     (json.dumps({"event": "ai_playback_interrupted", "seq": 0, "played_ms": -5}), "invalid_field"),
     (json.dumps({"event": "recording_started", "timestamp": "now"}), "invalid_field"),
+    (
+        json.dumps({"event": "recording_started", "timestamp": 0.1, "segment": True}),
+        "invalid_field",
+    ),
+    (
+        json.dumps({"event": "recording_started", "timestamp": 0.1, "segment": 10000}),
+        "invalid_field",
+    ),
     # Bounded inputs: nothing can be stamped later than the session has run (plus slack).
     (mic(timestamp=7200), "timestamp_out_of_range"),
     (json.dumps({"event": "recording_started", "timestamp": 1e12}), "timestamp_out_of_range"),
@@ -270,7 +278,7 @@ async def test_a_server_fault_is_reported_and_the_socket_survives(make_interview
     await browser.start(interview.pk, token)
     live = session_module.SESSIONS[(interview.pk, "sess-1")]
 
-    def broken(timestamp):
+    def broken(timestamp, segment=None):
         raise OSError("disk full")
 
     monkeypatch.setattr(live, "on_recording_started", broken)
