@@ -23,6 +23,7 @@ SR = sa.SR
 CHUNK_MIN_RMS = 0.003  # below this a chunk is (near) silence and cannot be placed by shape
 CHUNK_MIN_SCORE = 0.9  # an exact copy scores ~1.0; less means "not there"
 CHUNK_SEARCH = 0.25  # seconds searched around each chunk's expected place
+MARKER_MATCH = 0.1  # seconds: the same marker in both signals (markers are ≥ 1 s apart)
 
 
 @dataclass
@@ -42,6 +43,9 @@ class Measurements:
     video_zero: float | None = None  # client-clock seconds of the video's first frame
     video_zero_pairs: int = 0
     video_zero_spread_ms: float | None = None
+    # Each in-session client marker against its nearest recording marker, minus the zero (ms);
+    # None when no recording marker is within ``MARKER_MATCH`` of it.
+    marker_residuals_ms: list[float | None] = field(default_factory=list)
     wav_zero: float | None = None  # client-clock seconds of the fake mic file's sample 0
     wav_zero_spread_ms: float | None = None
     recording_started: float | None = None
@@ -77,6 +81,7 @@ class Measurements:
             "video_zero": self.video_zero,
             "video_zero_pairs": self.video_zero_pairs,
             "video_zero_spread_ms": self.video_zero_spread_ms,
+            "marker_residuals_ms": self.marker_residuals_ms,
             "wav_zero": self.wav_zero,
             "wav_zero_spread_ms": self.wav_zero_spread_ms,
             "recording_started": self.recording_started,
@@ -112,6 +117,33 @@ def consensus_offset(
             pairs.append((x, min(candidates, key=lambda y: abs(x - y - best))))
     values = [x - y for x, y in pairs]
     return float(np.median(values)), pairs
+
+
+def audio_clock_lag_ms(events: list[dict]) -> float | None:
+    """How far the page's audio clock fell behind its wall clock during the session (ms).
+
+    Each client log event carries both clocks (``t``: interview clock, ``wall``: ms). The
+    wall clock reads in whole ms and the audio clock in render batches: a few ms is noise.
+    """
+    offsets = [
+        e["wall"] / 1000 - e["t"] for e in events if e.get("t") is not None and e.get("wall")
+    ]
+    if not offsets:
+        return None
+    return max(0.0, (max(offsets) - min(offsets[:3])) * 1000)
+
+
+def marker_residuals(a: list[float], b: list[float], shift: float) -> list[float | None]:
+    """For each ``a_i``: ``a_i - b_j - shift`` in ms for the nearest ``b_j``, None if none is near.
+
+    Shows why markers did not pair: a step (all later markers off by the same amount)
+    reads differently from a marker that is missing or moved alone.
+    """
+    out: list[float | None] = []
+    for x in a:
+        near = [x - y - shift for y in b if abs(x - y - shift) <= MARKER_MATCH]
+        out.append(round(float(min(near, key=abs)) * 1000, 3) if near else None)
+    return out
 
 
 def duration_of(path: Path) -> dict:
@@ -176,7 +208,9 @@ def measure(
     m.video_zero, m.video_zero_pairs = zeros.video_zero, zeros.video_zero_pairs
     m.video_zero_spread_ms = zeros.video_zero_spread_ms
     m.wav_zero, m.wav_zero_spread_ms = zeros.wav_zero, zeros.wav_zero_spread_ms
+    m.marker_residuals_ms = marker_residuals(zeros.client_marks, zeros.video_marks, m.video_zero)
     m.recording_started = telemetry.get("recordingStarted")
+    m.product["audio_clock_lag_ms"] = audio_clock_lag_ms(telemetry.get("events", []))
 
     ai_checks = check_ai_track(ai, telemetry, wire, m.video_zero, fake_mic, m.wav_zero)
     m.chunks, m.silent_chunks, m.unheard = ai_checks.chunks, ai_checks.silent, ai_checks.unheard
@@ -409,6 +443,16 @@ def report(m: Measurements) -> str:
         (
             "video zero on client clock (markers)",
             f"{m.video_zero:.4f} s from {m.video_zero_pairs} markers, spread {m.video_zero_spread_ms:.2f} ms",
+        ),
+        (
+            "each marker against that zero",
+            " ".join("–" if r is None else f"{r:+.2f}" for r in m.marker_residuals_ms) + " ms",
+        ),
+        (
+            "page's audio clock behind real time, at most",
+            f"{prod['audio_clock_lag_ms']:.0f} ms"
+            if prod.get("audio_clock_lag_ms") is not None
+            else "n/a",
         ),
         ("recording_started − true zero", f"{rec_err:+.2f} ms"),
         ("product's measured zero − true zero", _ms(prod.get("measured_offset"), m.video_zero)),

@@ -13,7 +13,14 @@ import pytest
 
 from tests.e2e import sync_analysis as sa
 from tests.e2e.fake_mic import FakeMic
-from tests.e2e.sync_checks import consensus_offset, measure, report, spool_counts
+from tests.e2e.sync_checks import (
+    audio_clock_lag_ms,
+    consensus_offset,
+    marker_residuals,
+    measure,
+    report,
+    spool_counts,
+)
 from tests.e2e.wire import WireLog
 
 SR = sa.SR
@@ -209,6 +216,24 @@ def test_consensus_offset_ignores_unpaired_markers():
     b = [8.0, 11.0005, 18.0, 25.0]  # 31.5 has no partner, 25.0 is noise
     shift_, pairs = consensus_offset(a, b, tolerance=0.005)
     assert shift_ == pytest.approx(2.0, abs=0.0005) and len(pairs) == 3
+
+
+def test_marker_residuals_show_a_step_and_a_missing_marker():
+    a = [10.0, 13.0, 20.0, 24.010, 31.5]
+    b = [8.0, 11.0, 18.0, 22.0]  # the fourth marker came 10 ms late, the fifth never
+    assert marker_residuals(a, b, shift=2.0) == pytest.approx([0.0, 0.0, 0.0, 10.0, None])
+
+
+def test_audio_clock_lag_is_how_far_the_audio_clock_fell_behind_the_wall_clock():
+    events = [
+        {"type": "devices_ready", "t": None, "wall": 1000},
+        {"type": "session_start", "t": 0.0, "wall": 5000},
+        {"type": "state_line", "t": 10.0, "wall": 15_002},  # reading noise
+        {"type": "state_line", "t": 20.0, "wall": 25_190},  # 190 ms behind
+        {"type": "state_line", "t": 30.0, "wall": 35_180},
+    ]
+    assert audio_clock_lag_ms(events) == pytest.approx(190.0)
+    assert audio_clock_lag_ms([{"t": None, "wall": 1}]) is None
 
 
 def test_spool_counts_separates_telemetry_fallback_and_cut(tmp_path):
