@@ -59,6 +59,11 @@ GOAL_MS = 20.0
 MAX_MATCH_ERROR = 300.0
 MAX_MATCH_CONTRAST = 0.3
 MAX_LOST_AT_RELOAD = 1.0  # seconds: at most the piece being recorded at that instant
+# When the old page's socket drops, the server cuts the interviewer's reply where it estimates
+# the page's playback had got to (its mapping of the page's clock, see "Reconnect and resume").
+# On a busy machine that estimate can trail the page, so AI chunks the page scheduled in its last
+# moments may be left out of *_ai.wav: allowed (and reported) in this window before the reload only.
+RELOAD_CUT_SECONDS = 0.5
 
 # The moment the old page went away, kept where the reloaded page can read it back.
 PAGEHIDE_JS = """
@@ -261,7 +266,20 @@ def test_a_reload_mid_interview_keeps_every_second_on_one_timeline(
         )
         check(seg.zeros.video_zero_pairs >= 4, f"{name}: {seg.zeros.video_zero_pairs} markers")
         placed = [c for c in seg.ai.chunks if c.offset_ms is not None]
-        missing = [c.seq for c in seg.ai.chunks if c.offset_ms is None]
+        origin = seg.zeros.video_zero - seg.start  # client clock of the MP4's second 0
+        cut_at_reload = [
+            c.seq
+            for c in seg.ai.chunks
+            if c.offset_ms is None
+            and k < len(m.segments) - 1
+            and m.reload_at is not None
+            and c.expected + origin >= m.reload_at - RELOAD_CUT_SECONDS
+        ]
+        if cut_at_reload:
+            print(f"[e2e] {name}: AI chunks of the reload's last moments left out: {cut_at_reload}")
+        missing = [
+            c.seq for c in seg.ai.chunks if c.offset_ms is None and c.seq not in cut_at_reload
+        ]
         check(len(placed) >= 10, f"{name}: only {len(placed)} AI chunks could be placed")
         check(not missing, f"{name}: AI chunks not found near their place: {missing}")
         stats = seg.ai_stats()
