@@ -4,6 +4,7 @@ import asyncio
 import base64
 
 import pytest
+from channels.db import database_sync_to_async
 
 from interviews.models import Interview, TranscriptEntry
 from media_export.stored_spool import latest_session
@@ -88,7 +89,7 @@ async def test_greeting_questions_answers_and_goodbye(make_interview, mixing_req
     assert {e.flag for e in entries if e.role == "candidate"} == {"not_transcribed"}
     assert entries == sorted(entries, key=lambda e: e.start_seconds)
 
-    spool = await asyncio.to_thread(latest_session, interview.pk)
+    spool = await database_sync_to_async(latest_session)(interview.pk)
     assert spool.ended_cleanly and spool.recording_started == 0.05
     # Every answer's chunk, once and in order; of the trailing silence, what arrived before the
     # session ended (chunks after the end are dropped quietly).
@@ -168,7 +169,7 @@ async def test_barge_in_stops_playback_and_truncates(make_interview, settings):
     assert QUESTIONS[0] not in entry.text
     spool_events = None
     for _ in range(20):
-        spool = await asyncio.to_thread(latest_session, interview.pk)
+        spool = await database_sync_to_async(latest_session)(interview.pk)
         spool_events = [e["name"] for e in spool.events]
         if "barge_in" in spool_events:
             break

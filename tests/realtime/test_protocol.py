@@ -1,8 +1,7 @@
 """The wire protocol's parsing of ``recording_started`` and its recording segment."""
 
-import asyncio
-
 import pytest
+from channels.db import database_sync_to_async
 
 from media_export.recording import MAX_SEGMENT
 from media_export.stored_spool import latest_session
@@ -49,5 +48,5 @@ async def test_the_segment_reaches_the_spool(make_interview):
     live = session_module.SESSIONS[(interview.pk, "sess-1")]
     await settle(live, browser)
     await browser.close()
-    spool = await asyncio.to_thread(latest_session, interview.pk)
+    spool = await database_sync_to_async(latest_session)(interview.pk)
     assert spool.recording_started == 0.2 and spool.recording_segment == 3
