@@ -87,7 +87,7 @@ class ClientInput:
             )
             await services.save_latency(self.interview_id, self.latency.summary())
 
-    async def on_interrupted(self, seq: int, played_ms: float) -> None:
+    async def on_interrupted(self, seq: int, played_ms: float, *, leaving: bool = False) -> None:
         if self._gone("interruption"):
             return
         try:
@@ -95,6 +95,12 @@ class ClientInput:
         except UnknownSeq:
             raise ProtocolError("unknown_seq", f"No AI chunk with seq {seq} was sent.") from None
         if cut is None:
+            return
+        if leaving:
+            # The page's own word on where playback stood as it went away: the detach that
+            # follows tells the provider, and the reply is asked again on the resume.
+            self.buffer.event("page_left", cut.cut_t, item_id=cut.item_id)
+            self.leaving_cut = cut
             return
         self.buffer.event("barge_in", cut.cut_t, item_id=cut.item_id, audio_end_ms=cut.audio_end_ms)
         self.events.remember_cut(cut.item_id, cut.cut_t)

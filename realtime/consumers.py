@@ -110,7 +110,7 @@ class SessionConsumer(AsyncJsonWebsocketConsumer):
         elif isinstance(message, AiChunkPlayed):
             await session.on_ai_played(message.seq, message.timestamp)
         elif isinstance(message, PlaybackInterrupted):
-            await session.on_interrupted(message.seq, message.played_ms)
+            await session.on_interrupted(message.seq, message.played_ms, leaving=message.leaving)
         elif isinstance(message, RecordingStarted):
             session.on_recording_started(message.timestamp, message.segment)
         elif isinstance(message, End):

@@ -82,6 +82,7 @@ class AiChunkPlayed:
 class PlaybackInterrupted:
     seq: int
     played_ms: float
+    leaving: bool = False  # the page is going away (reload, closed tab): no barge-in
 
 
 @dataclass(frozen=True)
@@ -199,7 +200,10 @@ def parse_message(data: dict) -> Message:
             or played < 0
         ):
             raise ProtocolError("invalid_field", "Field 'played_ms' must be a finite number >= 0.")
-        return PlaybackInterrupted(seq, float(played))
+        leaving = data.get("leaving", False)
+        if not isinstance(leaving, bool):
+            raise ProtocolError("invalid_field", "Field 'leaving' must be true or false.")
+        return PlaybackInterrupted(seq, float(played), leaving)
     if event == "recording_started":
         return RecordingStarted(_timestamp(data), _segment(data))
     if event == "end":

@@ -35,7 +35,7 @@ from media_export.stored_spool import find_session, has_stored_session
 from media_export.tasks import finalise_recording_task
 
 from . import notices, services
-from .audio_buffer import AudioBuffer
+from .audio_buffer import AudioBuffer, Truncation
 from .client_input import ClientInput
 from .clock import ClientClock, InputAudioMap
 from .latency import LatencyTracker
@@ -80,6 +80,7 @@ class LiveSession(ClientInput):
         self._ship_task: asyncio.Task | None = None
         self._spool_lock = asyncio.Lock()
         self._dropped_mid_reply = False
+        self.leaving_cut: Truncation | None = None  # where the page said it stopped, leaving
         # Server wall time at which this session's client clock started (about): no
         # client timestamp can lie further ahead than the time passed since, plus slack.
         # A page reloaded mid-interview goes on with the interview's clock, whose zero is
@@ -203,15 +204,16 @@ class LiveSession(ClientInput):
         if self.state != SessionState.LIVE:
             return
         self.state = SessionState.DETACHED
+        cut, self.leaving_cut = self.leaving_cut, None
         now_t = self.clock.now()
-        if (
-            self.buffer is not None
-            and self.provider is not None
-            and now_t < self.buffer.playback_end()
-        ):
-            # The reply was still playing: stop it and keep the model's context to what was heard.
+        playing = self.buffer is not None and (
+            cut is not None or now_t < self.buffer.playback_end()
+        )
+        if playing and self.provider is not None:
+            # The reply was still playing: stop it and keep the model's context to what was
+            # heard, where the page said it stopped or else where the server estimates.
             self._dropped_mid_reply = True
-            asyncio.get_running_loop().create_task(self._cut_reply_at(now_t))
+            asyncio.get_running_loop().create_task(self._cut_reply(cut, now_t))
         self._ship_task = asyncio.get_running_loop().create_task(self.ship())  # may move nodes
         window = settings.SESSION_RESUME_SECONDS
         logger.info(
@@ -222,8 +224,9 @@ class LiveSession(ClientInput):
         )
         self._expiry_task = asyncio.get_running_loop().create_task(self._expire(window))
 
-    async def _cut_reply_at(self, now_t: float) -> None:
-        cut = self.buffer.cut_at(now_t)
+    async def _cut_reply(self, cut: Truncation | None, now_t: float) -> None:
+        if cut is None:
+            cut = self.buffer.cut_at(now_t)
         await self.provider.cancel_response()
         if cut is not None:
             self.events.remember_cut(cut.item_id, cut.cut_t)

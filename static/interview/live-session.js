@@ -176,6 +176,21 @@ function interruptPlayback(reason) {
   state.client.sendEvent({ event: "ai_playback_interrupted", seq: cut.seq, played_ms: played });
 }
 
+/**
+ * The page is going away mid-interview (reload, closed tab): say where the interviewer's voice
+ * stood, so the server cuts the reply exactly there (its own estimate of this page's clock trails
+ * by the chunks in flight) and asks it again when the page comes back.
+ */
+export function reportLeaving() {
+  if (state.phase !== "live" || !state.player || !state.client) return;
+  const cut = state.player.stop();
+  logEvent("playback_stop", { reason: "leaving", cut });
+  if (!cut) return;
+  const played = Math.round(cut.played_ms * 10) / 10;
+  const report = { event: "ai_playback_interrupted", seq: cut.seq, played_ms: played, leaving: true };
+  state.client.sendEvent(report);
+}
+
 function onConnectionStatus(detail) {
   logEvent("connection", { state: detail.state, attempt: detail.attempt, code: detail.code });
   showConnectionStatus(detail);

@@ -2,7 +2,14 @@
 // Each step lives in its own module; this one only connects the buttons to them.
 
 import { checkDevices } from "./device-check.js";
-import { finish, onLiveTrackEnded, onMicChunk, showConversation, startInterview } from "./live-session.js";
+import {
+  finish,
+  onLiveTrackEnded,
+  onMicChunk,
+  reportLeaving,
+  showConversation,
+  startInterview,
+} from "./live-session.js";
 import { config, setPhase, showComplete, state, ui, updateStartButton } from "./page.js";
 import { forgetKeptRecording, keepLastPiece } from "./recording.js";
 import { uploadRecording } from "./recording-upload.js";
@@ -63,7 +70,10 @@ function init() {
       event.returnValue = "";
     }
   });
-  window.addEventListener("pagehide", keepLastPiece);
+  window.addEventListener("pagehide", () => {
+    reportLeaving(); // where the interviewer's voice stopped, for an exact cut on the server
+    keepLastPiece();
+  });
   updateStartButton();
   if (isResuming()) resume();
 }

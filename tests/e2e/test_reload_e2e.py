@@ -59,11 +59,10 @@ GOAL_MS = 20.0
 MAX_MATCH_ERROR = 300.0
 MAX_MATCH_CONTRAST = 0.3
 MAX_LOST_AT_RELOAD = 1.0  # seconds: at most the piece being recorded at that instant
-# When the old page's socket drops, the server cuts the interviewer's reply where it estimates
-# the page's playback had got to (its mapping of the page's clock, see "Reconnect and resume").
-# On a busy machine that estimate can trail the page, so AI chunks the page scheduled in its last
-# moments may be left out of *_ai.wav: allowed (and reported) in this window before the reload only.
-RELOAD_CUT_SECONDS = 0.5
+# As the old page goes away it reports where the interviewer's voice stood, and the server cuts the
+# reply exactly there: only the AI chunk playing at that moment (100 ms) may be missing or partial
+# in *_ai.wav, plus the error of placing the pagehide moment on the page's clock (a few ms).
+RELOAD_CUT_SECONDS = 0.15
 
 # The moment the old page went away, kept where the reloaded page can read it back.
 PAGEHIDE_JS = """

@@ -4,9 +4,11 @@ import asyncio
 import os
 
 import pytest
+from channels.db import database_sync_to_async
 
 from interviews.models import Interview, TranscriptEntry
 from media_export.models import SpoolSegment
+from media_export.stored_spool import latest_session
 from realtime import session as session_module
 from realtime import takeover
 
@@ -106,6 +108,59 @@ async def test_drop_mid_reply_cuts_it_and_asks_again(make_interview, settings):
     await again.start(interview.pk, token)
     said = await again.expect("transcript", role="interviewer", timeout=15)
     assert said["text"].startswith("Sorry, we lost the connection")
+
+
+async def test_a_leaving_page_says_where_playback_stood_and_the_cut_is_there(
+    make_interview, settings
+):
+    """The server's estimate of the page's clock trails the page (chunks in flight); the
+    page's own report, sent as it goes away, decides where the reply was cut."""
+    from realtime.providers.local import LocalTiming
+
+    settings.REALTIME_PROVIDER_OPTIONS["local"] = {
+        **settings.REALTIME_PROVIDER_OPTIONS["local"],
+        "timing": LocalTiming(speed=1.0),
+    }
+    interview, token = await make_interview()
+    browser, _ = await started(interview, token)
+    for _ in range(6):
+        await browser.expect("tts_chunk")
+    live = session_module.SESSIONS[(interview.pk, "sess-1")]
+    heard = browser.tts[4]  # the page was 30 ms into chunk 4 when it went away
+    live.clock.observe(browser.play_at - 1.0)  # the server's estimate trails by far more
+    await browser.send(
+        {"event": "ai_playback_interrupted", "seq": heard["seq"], "played_ms": 30, "leaving": True}
+    )
+    await browser.close()
+    for _ in range(100):
+        if live.state == "detached" and live.provider.alive:
+            break
+        await asyncio.sleep(0.02)
+    chunks = live.buffer._ai
+    assert [c.seq for c in chunks.values() if c.cut_ms is not None] == [heard["seq"]]
+    assert chunks[heard["seq"]].cut_ms == 30.0
+    await asyncio.to_thread(live.buffer.spool.sync)
+    spool = await database_sync_to_async(latest_session)(interview.pk)
+    names = [e["name"] for e in spool.events if e["name"] in ("barge_in", "page_left")]
+    assert names == ["page_left"]  # not a barge-in: nobody spoke
+    assert [(c.seq, c.played_ms) for c in spool.ai if c.played_ms is not None] == [
+        (heard["seq"], 30.0)
+    ]
+    again = await Browser().connect()
+    await again.start(interview.pk, token)
+    said = await again.expect("transcript", role="interviewer", timeout=15)
+    assert said["text"].startswith("Sorry, we lost the connection")
+
+
+async def test_leaving_must_be_a_bool(make_interview):
+    interview, token = await make_interview()
+    browser, _ = await started(interview, token)
+    await browser.expect("tts_chunk")
+    await browser.send(
+        {"event": "ai_playback_interrupted", "seq": 0, "played_ms": 1, "leaving": "yes"}
+    )
+    error = await browser.expect("error")
+    assert error["code"] == "invalid_field" and "leaving" in error["message"]
 
 
 async def test_same_session_on_a_new_socket_supersedes_the_old_one(make_interview):
