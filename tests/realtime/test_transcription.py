@@ -217,7 +217,9 @@ async def test_the_interview_ends_after_the_last_answer_is_transcribed(settings,
         await browser.start(interview.pk, token)
         await browser.expect("transcript", role="interviewer")
         await browser.wait_ai_quiet()
-        await speak(browser, ANSWERS[2])
+        # The answer whisper-tiny hears best: the words only show the line is the real
+        # transcript (ANSWERS[2] scores 0.21-0.29 as its turn starts a few ms earlier or later).
+        await speak(browser, ANSWERS[0])
         goodbye = await browser.expect("transcript", role="interviewer", timeout=10)
         assert "last question" in goodbye["text"]
         await catch_up(browser, extra_ms=1000)  # the goodbye has played out
@@ -225,7 +227,7 @@ async def test_the_interview_ends_after_the_last_answer_is_transcribed(settings,
         assert "session_ended" not in browser.events()  # the answer is still being heard
         gated.gate.set()
         line = await browser.expect("transcript", role="candidate", timeout=60)
-        assert word_error_rate(ANSWERS[2], line["text"]) <= 0.25, line
+        assert word_error_rate(ANSWERS[0], line["text"]) <= 0.25, line
         await browser.expect("session_ended", timeout=10)
         entry = await TranscriptEntry.objects.aget(interview=interview, role="candidate")
         assert entry.text == line["text"] and entry.flag == ""
