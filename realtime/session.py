@@ -7,9 +7,10 @@ When the window passes, or on ``end``, or when the interviewer says goodbye, the
 session ends exactly once: spool flushed, interview completed, mixing requested.
 
 What the browser's messages mean lives in ``client_input.py``, what provider events mean
-in ``provider_events.py``; how a new ``start`` anywhere supersedes any other live session
-of the interview lives in ``takeover.py``. A session resumed in another process, or after a restart, restores its
-counters from the spool and seeds a new provider with the transcript.
+in ``provider_events.py``, how a session ends in ``session_ending.py``; how a new ``start``
+anywhere supersedes any other live session of the interview lives in ``takeover.py``. A
+session resumed in another process, or after a restart, restores its counters from the spool
+and seeds a new provider with the transcript.
 """
 
 from __future__ import annotations
@@ -21,27 +22,25 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connections
 
 from interviews.models import Interview
-from media_export import services as media_services
 from media_export import storage
 from media_export.shipping import SpoolShipper
 from media_export.spool import SpoolWriter
 from media_export.stored_spool import find_session, has_stored_session
-from media_export.tasks import finalise_recording_task
 
 from . import notices, services
 from .audio_buffer import AudioBuffer, Truncation
 from .client_input import ClientInput
 from .clock import ClientClock, InputAudioMap
 from .latency import LatencyTracker
-from .protocol import CHUNK_MS, CLOSE_NORMAL, CLOSE_PROVIDER_UNAVAILABLE, SAMPLE_RATE
+from .protocol import CHUNK_MS, CLOSE_PROVIDER_UNAVAILABLE, SAMPLE_RATE
 from .provider_events import ProviderEvents
 from .providers import SessionSeed, create_provider
+from .session_ending import SessionEnding
 from .session_state import SessionState
 from .takeover import Peer, Takeover, notify_superseded
 
@@ -54,7 +53,7 @@ logger = logging.getLogger("realtime.session")
 SESSIONS: dict[tuple[int, str], LiveSession] = {}
 
 
-class LiveSession(ClientInput):
+class LiveSession(ClientInput, SessionEnding):
     def __init__(self, interview: Interview, session_id: str):
         self.interview_id = interview.pk
         self.session_id = session_id
@@ -265,113 +264,10 @@ class LiveSession(ClientInput):
             with contextlib.suppress(Exception):
                 await peer.close(code=CLOSE_PROVIDER_UNAVAILABLE)
 
-    def interviewer_finished(self) -> None:
-        """The interviewer said goodbye: end once the browser has played it out."""
-        if self._finish_task is None:
-            self._finish_task = asyncio.get_running_loop().create_task(
-                self._finish_after_playback()
-            )
-
-    async def _finish_after_playback(self, cap_seconds: float = 30.0) -> None:
-        deadline = time.monotonic() + cap_seconds
-        while time.monotonic() < deadline and self.clock.now() < self.buffer.playback_end() + 0.3:
-            await asyncio.sleep(0.05)
-        await self.end(Interview.EndReason.INTERVIEWER_FINISHED)
-
-    # -- ending ----------------------------------------------------------------
-    async def end(self, reason: Interview.EndReason) -> None:
-        """Finish the session exactly once: flush, complete, request mixing, tell the browser."""
-        await self._finish(reason)
-
-    async def fail(self, staff_reason: str) -> None:
-        """The interviewer cannot go on: one notice, then end; the interview is ``failed``."""
-        if not self.state.finished:
-            await self.send(notices.notice(notices.UNAVAILABLE))
-        await self._finish(Interview.EndReason.PROVIDER_FAILED, failure=staff_reason)
-
-    async def _finish(self, reason: Interview.EndReason, failure: str = "") -> None:
-        if self.state.finished:
-            return
-        self.state = SessionState.ENDED
-        SESSIONS.pop(self.key, None)
-        if not failure:
-            await self._hear_last_words()
-        await self._release(ended=True)
-        if failure:
-            await services.fail_interview(
-                interview_id=self.interview_id, reason=failure, end_reason=reason
-            )
-        else:
-            await services.complete_interview(interview_id=self.interview_id, end_reason=reason)
-        await services.save_latency(self.interview_id, self.latency.summary())
-        try:
-            await sync_to_async(media_services.request_mixing)(self.interview_id, self.session_id)
-        except Exception:
-            logger.exception("Interview %s: requesting the audio mix failed", self.interview_id)
-        if reason == Interview.EndReason.ABANDONED:
-            # Nobody will upload the rest or complete the recording: export what arrived.
-            try:
-                await sync_to_async(finalise_recording_task.enqueue)(self.interview_id)
-            except Exception:
-                logger.exception("Interview %s: finalising the recording failed", self.interview_id)
-        logger.info(
-            "Session %s of interview %s ended (%s)",
-            self.session_id,
-            self.interview_id,
-            reason.label,
-        )
-        peer, self.peer = self.peer, None
-        if peer is not None:
-            with contextlib.suppress(Exception):
-                await peer.send_json({"event": "session_ended", "interview_id": self.interview_id})
-                await peer.close(code=CLOSE_NORMAL)
-
-    async def hand_off(self) -> None:
-        """Another session took the interview over: release everything, end nothing."""
-        if self.state.finished:
-            return
-        self.state = SessionState.HANDED_OFF
+    def forget(self) -> None:
+        """This process no longer holds the session: a ``start`` with its id opens anew."""
         if SESSIONS.get(self.key) is self:
             SESSIONS.pop(self.key, None)
-        await self._release(ended=False)
-        await services.save_latency(self.interview_id, self.latency.summary())
-        peer, self.peer = self.peer, None
-        if peer is not None:
-            await notify_superseded(peer)
-
-    async def _hear_last_words(self) -> None:
-        """Give the last answer's transcript a bounded moment to arrive and be stored.
-
-        The candidate may press End while their last words are still being transcribed;
-        the provider's remaining events are handled before the session lets go of it.
-        """
-        provider, pump = self.provider, self._pump_task
-        if provider is None or pump is None or pump is asyncio.current_task():
-            return
-        wait = settings.END_TRANSCRIPT_WAIT_SECONDS
-        started = time.monotonic()
-        try:
-            await provider.settle(wait)
-        except Exception:
-            logger.exception("Session %s: waiting for transcripts failed", self.session_id)
-        await provider.close()  # ends the event stream: the pump handles what is left, then stops
-        left = max(0.5, wait - (time.monotonic() - started))
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(pump), left)
-
-    async def _release(self, ended: bool) -> None:
-        self.events.stop()
-        current = asyncio.current_task()
-        for task in (self._expiry_task, self._finish_task, self._pump_task, self._flush_task):
-            if task is not None and task is not current and not task.done():
-                task.cancel()
-        if self.provider is not None:
-            await self.provider.close()
-        if self.buffer is not None:
-            async with self._spool_lock:  # never close under a sync running in a thread
-                await asyncio.to_thread(self.buffer.close, ended)
-            await self.ship()  # the last of it, before another node may read it
-        await self.takeover.leave()
 
     # -- output ----------------------------------------------------------------
     async def send(self, message: dict) -> None:
