@@ -61,6 +61,22 @@ GROUPED_SORTS = {
 #: filter and the order unrelated) reads most of the index before reaching it (22 s on
 #: SQLite for a month of 370,000 tasks at 10M). Under these filters the matches are sorted.
 CORRELATED = {"updated_at": frozenset({"created_from", "created_to"})}
+#: Filters whose matches gather in one stretch of a sort column's index (a name search along
+#: the names, a status set along the statuses, a month along the creation times): a walk's
+#: estimate, which spreads the matches evenly, does not hold for them.
+CLUSTERED = {
+    "task_name": frozenset({"search"}),
+    "status": frozenset({"status"}),
+    "quality_rating": frozenset({"rating_min", "rating_max"}),
+    "created_at": frozenset({"created_from", "created_to"}),
+    "updated_at": frozenset({"created_from", "created_to"}),
+}
+#: A walk reads one table row per index entry to test the filters, where a sort may read its
+#: keys off a covering index: it is taken when it reads this many times fewer entries.
+WALK_ADVANTAGE = 4
+#: Matches sorted in a millisecond or two: no walk is weighed against them (it would cost a
+#: query for the number of tasks).
+SORT_ALWAYS = 5_000
 
 
 def plan(
@@ -80,15 +96,28 @@ def plan(
         return "sort"
     if count is None:
         return "planner"
-    if count <= SORT_ROWS:
-        return "sort"
-    if (
+    walkable = (
         connection.vendor == "sqlite"
         and sort_by in SORT_INDEXES
         and total is not None
-        and (tasks := total())
-        and (offset + limit) * tasks / count <= WALK_ROWS
-    ):
+        and not CLUSTERED.get(sort_by, frozenset()) & filters
+    )
+    if count <= SORT_ROWS:
+        # Few matches are sorted, unless a walk finds the page in far fewer entries: 19,000
+        # tasks of 49 annotators sorted by name took 54 ms on SQLite, a walk 2,600 entries.
+        # (A walk reads at least offset + limit entries: the number of tasks is asked only
+        # when that much could win.)
+        if (
+            walkable
+            and count > SORT_ALWAYS
+            and (offset + limit) * WALK_ADVANTAGE <= count
+            and (tasks := total())
+        ):
+            entries = (offset + limit) * tasks / count
+            if entries * WALK_ADVANTAGE <= count:
+                return "walk"
+        return "sort"
+    if walkable and (tasks := total()) and (offset + limit) * tasks / count <= WALK_ROWS:
         return "walk"
     return "planner"
 
