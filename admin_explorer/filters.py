@@ -179,6 +179,15 @@ class TaskFilterSet(django_filters.FilterSet):
             name for name, value in self.form.cleaned_data.items() if value not in (None, "", [])
         )
 
+    @property
+    def paging_filters(self) -> frozenset[str]:
+        """The filters in use, as ``paging`` weighs a walk: a search that matched no task name
+        (a surname: only annotators) does not gather its matches along the names."""
+        matches = getattr(self, "_search_matches", None)
+        if "search" in self.in_use and matches is not None and matches["id"] == []:
+            return self.in_use - {"search"}
+        return self.in_use
+
     def facet_scopes(self) -> tuple[dict, dict, dict]:
         """Per facet: the tasks and the datasets matching every filter but the facet's own, and
         for the menus the tally can list, its groups (None where the filters rule it out)."""

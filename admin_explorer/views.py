@@ -77,7 +77,7 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
             total=selectors.total_tasks,
             groups=lambda: query.title_groups(count),
             descending=query.sort_dir == "desc",
-            filters=query.filterset.in_use,
+            filters=query.filterset.paging_filters,
         )
         return Response(
             {

@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from admin_explorer import bulk, paging, seeding, selectors
 from admin_explorer import query as explorer_query
-from admin_explorer.models import Annotator
+from admin_explorer.models import AnnotationTask, Annotator
 from admin_explorer.query import parse_query
 from admin_explorer.serializers import PageParamsSerializer
 
@@ -71,7 +71,7 @@ def page_query(params: dict, offset: int = 0, limit: int = 50) -> tuple[list[int
             count,
             query.sort_by,
             selectors.total_tasks,
-            filters=query.filterset.in_use,  # as the list API passes them
+            filters=query.filterset.paging_filters,  # as the list API passes them
         )
     sql = captured.captured_queries[-1]["sql"]
     # The captured text has its parameters inlined; EXPLAIN it as it is.
@@ -167,6 +167,19 @@ def test_a_few_matches_far_apart_are_walked_not_sorted(tasks, monkeypatch):
     assert ids == expected
     # A search gathers its matches along the names: walking there is never chosen.
     assert paging.plan(count, lambda: tasks, 0, 50, "task_name", frozenset({"search"})) == "sort"
+
+
+def test_a_search_matching_no_task_name_does_not_rule_out_a_walk_by_name(tasks):
+    """A surname finds annotators only: their tasks are spread along the names like any
+    annotator filter's. A search that matches task names gathers them there."""
+    surname = Annotator.objects.order_by("id").values_list("name", flat=True)[0].split()[-1]
+    by_surname = parse_query({"search": surname, "sort_by": "task_name"}, PageParamsSerializer)
+    by_surname.count()
+    assert by_surname.filterset.paging_filters == frozenset()
+    name = AnnotationTask.objects.order_by("id").values_list("name", flat=True)[0]
+    by_name = parse_query({"search": name, "sort_by": "task_name"}, PageParamsSerializer)
+    by_name.count()
+    assert by_name.filterset.paging_filters == frozenset({"search"})
 
 
 @pytest.mark.parametrize("how", PLANS)
