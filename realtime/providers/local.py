@@ -16,7 +16,6 @@ truncates the item to what the candidate heard. A question cut off before
 from __future__ import annotations
 
 import asyncio
-import base64
 import itertools
 import logging
 import secrets
@@ -27,8 +26,9 @@ from django.conf import settings
 from ..transcription import Transcriber, get_transcriber
 from ..transcription.turns import CandidateTurns
 from .base import RealtimeProvider, SessionSeed
+from .local_voice import Reply, SpokenReplies
 from .silero_vad import SileroConfig
-from .tts import OUTPUT_RATE, EspeakSynthesizer, Speech
+from .tts import EspeakSynthesizer
 from .vad import VadConfig, create_turn_detector
 
 logger = logging.getLogger("realtime.providers.local")
@@ -50,19 +50,7 @@ class LocalTiming:
     transcript_wait_s: float = 20.0  # after the goodbye, how long to wait for transcripts
 
 
-@dataclass
-class _Reply:
-    item_id: str
-    response_id: str
-    speech: Speech
-    kind: str  # "question" | "closing" | "other"
-    sent_ms: float = 0.0
-    heard_ms: float | None = None  # set by truncate
-    cancelled: bool = False
-    captioned: str = ""  # the words already sent as captions
-
-
-class LocalInterviewer(RealtimeProvider):
+class LocalInterviewer(SpokenReplies, RealtimeProvider):
     name = "local"
 
     def __init__(
@@ -98,13 +86,13 @@ class LocalInterviewer(RealtimeProvider):
         self._questions: list[str] = []
         self._asked: int | None = None  # index of the question awaiting an answer
         self._finished = False
-        self._reply: _Reply | None = None
+        self._reply: Reply | None = None
         self._reply_task: asyncio.Task | None = None
         self._complete_task: asyncio.Task | None = None
         self._playback_end = 0.0  # loop time when the current reply should finish playing
         self._user_item: str | None = None
         self._barge_pending: int | None = None  # audio_start_ms of a possible barge-in
-        self._last_question: _Reply | None = None
+        self._last_question: Reply | None = None
 
     # -- lifecycle -------------------------------------------------------------
     async def start(self, seed: SessionSeed) -> None:
@@ -283,123 +271,6 @@ class LocalInterviewer(RealtimeProvider):
             f"{', ' + name if name else ''}. We will be in touch. Goodbye."
         )
         self._start_reply(text, "closing")
-
-    # -- speaking --------------------------------------------------------------
-    def _start_reply(self, text: str, kind: str) -> None:
-        self._stop_reply()
-        self._reply_task = asyncio.get_running_loop().create_task(self._speak(text, kind))
-
-    def _stop_reply(self) -> None:
-        task = self._reply_task
-        if task is not None and not task.done():
-            task.cancel()
-        self._playback_end = 0.0
-
-    def _find_reply(self, item_id: str) -> _Reply | None:
-        for reply in (self._reply, self._last_question):
-            if reply is not None and reply.item_id == item_id:
-                return reply
-        return None
-
-    async def _speak(self, text: str, kind: str) -> None:
-        speech = await asyncio.to_thread(self._tts.synthesize, text)
-        reply = _Reply(
-            item_id=f"item_{self._prefix}_{next(self._ids)}",
-            response_id=f"resp_{self._prefix}_{next(self._ids)}",
-            speech=speech,
-            kind=kind,
-        )
-        self._reply = reply
-        if kind == "question":
-            self._last_question = reply
-        item = {
-            "id": reply.item_id,
-            "type": "message",
-            "role": "assistant",
-            "status": "in_progress",
-            "content": [],
-        }
-        self.emit(
-            {
-                "type": "response.created",
-                "response": {"id": reply.response_id, "status": "in_progress"},
-            }
-        )
-        self.emit({"type": "conversation.item.added", "item": item})
-        t = self.timing
-        loop = asyncio.get_running_loop()
-        chunk_bytes = OUTPUT_RATE * 2 * t.chunk_ms // 1000
-        start = loop.time()
-        self._playback_end = start + speech.duration_ms / 1000 / t.speed
-        status = "completed"
-        try:
-            for offset in range(0, len(speech.pcm), chunk_bytes):
-                piece = speech.pcm[offset : offset + chunk_bytes]
-                due = start + max(0.0, reply.sent_ms - t.lead_ms) / 1000 / t.speed
-                delay = due - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                # The listener is about one lead behind what is sent: caption what they hear.
-                self._caption(reply, reply.sent_ms - t.lead_ms)
-                self.emit(
-                    {
-                        "type": "response.output_audio.delta",
-                        "response_id": reply.response_id,
-                        "item_id": reply.item_id,
-                        "output_index": 0,
-                        "content_index": 0,
-                        "delta": base64.b64encode(piece).decode("ascii"),
-                    }
-                )
-                reply.sent_ms += len(piece) / 2 / OUTPUT_RATE * 1000
-        except asyncio.CancelledError:
-            status = "cancelled"
-            reply.cancelled = True
-        transcript = speech.text if status == "completed" else speech.text_until(reply.sent_ms)
-        self.emit(
-            {
-                "type": "response.output_audio.done",
-                "response_id": reply.response_id,
-                "item_id": reply.item_id,
-            }
-        )
-        self.emit(
-            {
-                "type": "response.output_audio_transcript.done",
-                "response_id": reply.response_id,
-                "item_id": reply.item_id,
-                "transcript": transcript,
-            }
-        )
-        done_item = {
-            **item,
-            "status": "completed" if status == "completed" else "incomplete",
-            "content": [{"type": "output_audio", "transcript": transcript}],
-        }
-        self.emit({"type": "conversation.item.done", "item": done_item})
-        self.emit(
-            {"type": "response.done", "response": {"id": reply.response_id, "status": status}}
-        )
-        if kind == "closing" and status == "completed":
-            loop = asyncio.get_running_loop()
-            self._complete_task = loop.create_task(self._complete_when_transcribed())
-
-    def _caption(self, reply: _Reply, heard_ms: float) -> None:
-        """Reveal the reply's words in step with playback, as OpenAI's transcript deltas do."""
-        words = reply.speech.text_until(heard_ms)
-        if len(words) <= len(reply.captioned) or not words.startswith(reply.captioned):
-            return
-        delta, reply.captioned = words[len(reply.captioned) :], words
-        self.emit(
-            {
-                "type": "response.output_audio_transcript.delta",
-                "response_id": reply.response_id,
-                "item_id": reply.item_id,
-                "output_index": 0,
-                "content_index": 0,
-                "delta": delta,
-            }
-        )
 
     async def _complete_when_transcribed(self) -> None:
         """The interview ends only when the last answers' transcripts are out (or too late)."""
