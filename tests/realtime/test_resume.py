@@ -85,7 +85,8 @@ async def test_resume_window_passes_then_session_ends(make_interview, settings, 
     assert (await late.expect("error"))["code"] == "interview_finished"
 
 
-async def test_drop_mid_reply_cuts_it_and_asks_again(make_interview, settings):
+async def speaking_at_real_pace(make_interview, settings, chunks: int):
+    """A session whose interviewer speaks at real pace, ``chunks`` AI chunks into its greeting."""
     from realtime.providers.local import LocalTiming
 
     settings.REALTIME_PROVIDER_OPTIONS["local"] = {
@@ -94,9 +95,13 @@ async def test_drop_mid_reply_cuts_it_and_asks_again(make_interview, settings):
     }
     interview, token = await make_interview()
     browser, _ = await started(interview, token)
-    for _ in range(4):
+    for _ in range(chunks):
         await browser.expect("tts_chunk")
-    live = session_module.SESSIONS[(interview.pk, "sess-1")]
+    return interview, token, browser, session_module.SESSIONS[(interview.pk, "sess-1")]
+
+
+async def test_drop_mid_reply_cuts_it_and_asks_again(make_interview, settings):
+    interview, token, browser, live = await speaking_at_real_pace(make_interview, settings, 4)
     live.clock.observe(browser.play_at - 0.2)  # the client is mid-way through the greeting
     await browser.close()
     for _ in range(50):
@@ -115,17 +120,7 @@ async def test_a_leaving_page_says_where_playback_stood_and_the_cut_is_there(
 ):
     """The server's estimate of the page's clock trails the page (chunks in flight); the
     page's own report, sent as it goes away, decides where the reply was cut."""
-    from realtime.providers.local import LocalTiming
-
-    settings.REALTIME_PROVIDER_OPTIONS["local"] = {
-        **settings.REALTIME_PROVIDER_OPTIONS["local"],
-        "timing": LocalTiming(speed=1.0),
-    }
-    interview, token = await make_interview()
-    browser, _ = await started(interview, token)
-    for _ in range(6):
-        await browser.expect("tts_chunk")
-    live = session_module.SESSIONS[(interview.pk, "sess-1")]
+    interview, token, browser, live = await speaking_at_real_pace(make_interview, settings, 6)
     heard = browser.tts[4]  # the page was 30 ms into chunk 4 when it went away
     live.clock.observe(browser.play_at - 1.0)  # the server's estimate trails by far more
     await browser.send(
