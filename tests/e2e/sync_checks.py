@@ -493,6 +493,15 @@ def report(m: Measurements) -> str:
         ("recording_started − true zero", f"{rec_err:+.2f} ms"),
         ("product's measured zero − true zero", _ms(prod.get("measured_offset"), m.video_zero)),
         (
+            "product's stretches (recording s: shift, cause)",
+            "; ".join(
+                f"{r['start']:.1f}–{r['end']:.1f}: {r['shift_ms']:+.1f} ms"
+                + (f", {r['cause']}" if r.get("cause") else "")
+                for r in prod.get("stretches") or []
+            )
+            or "n/a",
+        ),
+        (
             "fake mic file zero on client clock",
             f"{m.wav_zero:.4f} s, marker spread {m.wav_zero_spread_ms:.2f} ms",
         ),
