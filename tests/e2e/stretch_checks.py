@@ -35,7 +35,8 @@ class WindowCheck:
     sound_ms: float  # where *_mic.wav has this window's audio, against the recording (ms)
     in_mp4_ms: float  # where the MP4's audio has it (ms)
     picture_ms: float  # where the MP4 shows this window's pictures, against the recording (ms)
-    score: float
+    score: float  # how clearly *_mic.wav has this window's audio
+    in_mp4_score: float  # how clearly the MP4's audio has it (the AI's voice over it lowers it)
 
     @property
     def error_ms(self) -> float:
@@ -88,7 +89,7 @@ def windows(
         if abs(end - picture) > 0.002:
             continue  # the MP4's pictures are cut inside this window: its neighbours tell
         out.append(
-            WindowCheck(start, sound.ms, in_mp4.ms, picture * 1000, min(sound.score, in_mp4.score))
+            WindowCheck(start, sound.ms, in_mp4.ms, picture * 1000, sound.score, in_mp4.score)
         )
     return out
 
