@@ -117,7 +117,8 @@ def windows(
 
 
 def split(points: list[Window]) -> list[list[Window]]:
-    """Windows grouped into runs that agree on one zero; a lone disagreeing window is dropped."""
+    """Windows grouped into runs that agree on one zero; a lone disagreeing window between two
+    that agree is dropped. A lone window first or last is kept: ``confirmed`` decides on it."""
     groups: list[list[Window]] = []
     current: list[Window] = []
     pending: list[Window] = []
@@ -137,9 +138,24 @@ def split(points: list[Window]) -> list[list[Window]]:
             current, pending = pending, []
     if current:
         groups.append(current)
-    if len(groups) > 1 and len(groups[0]) < CONFIRM:
-        groups = groups[1:]  # a lone first window before a confirmed run is noise too
+    if pending:
+        groups.append(pending)
     return groups
+
+
+def confirmed(decoded: np.ndarray, spool: SessionSpool, group: list[Window]) -> bool:
+    """A run of fewer than ``CONFIRM`` windows counts only if its short windows agree on it.
+
+    An early step may leave a single window of voice before it; a stray window (an echo,
+    noise) does not hold up when looked at second by second.
+    """
+    if len(group) >= CONFIRM:
+        return True
+    w = group[0]
+    segment = decoded[round(w.start * SAMPLE_RATE) : round(w.end * SAMPLE_RATE)]
+    short = windows(segment, spool, w.zero + w.start, REFINE_SECONDS)
+    agree = [s for s in short if abs(s.zero - w.start - w.zero) < STEP_SECONDS / 2]
+    return len(agree) >= CONFIRM and len(agree) * 2 > len(short)
 
 
 def boundary(decoded: np.ndarray, spool: SessionSpool, before: Window, after: Window) -> float:
@@ -194,7 +210,7 @@ def follow(spool: SessionSpool, video: Path, guess: float) -> list[Stretch]:
     """
     decoded = decode_timed(video)
     points = windows(decoded, spool, guess)
-    groups = split(points)
+    groups = [g for g in split(points) if confirmed(decoded, spool, g)]
     if not groups:
         return []
     total = len(decoded) / SAMPLE_RATE

@@ -14,7 +14,7 @@ from media_export.exporting import run_export
 from media_export.models import MediaExport
 from media_export.services import register_upload
 from media_export.spool import read_session
-from media_export.stretches import Window, follow, split
+from media_export.stretches import Window, confirmed, decode_timed, follow, split
 
 from .helpers import SR, SpoolBuilder, speechlike, tone, write_wav
 
@@ -90,14 +90,26 @@ def shown_at(mp4, upload, upload_time, candidates):
 
 
 def test_split_never_makes_a_step_from_noise():
-    """Jitter of a few ms, a lone stray window, a stray window first: one stretch."""
+    """Jitter of a few ms and a lone stray window between agreeing ones: one run. A lone
+    window first or last stays apart, for its short windows to confirm or drop."""
     rng = np.random.default_rng(4)
     zeros = [Z + rng.normal(0, 0.002) for _ in range(12)]
     zeros[5] += 0.13  # one window fooled by an echo
-    zeros[0] -= 0.2
     points = [Window(6 * k, 6 * k + 6, z, 0.9) for k, z in enumerate(zeros)]
-    assert len(split(points)) == 1
+    assert [len(g) for g in split(points)] == [11]
+    zeros[0] -= 0.2
+    zeros[11] += 0.3
+    points = [Window(6 * k, 6 * k + 6, z, 0.9) for k, z in enumerate(zeros)]
+    assert [len(g) for g in split(points)] == [1, 9, 1]
     assert len(split([])) == 0
+
+
+def test_a_stray_window_is_not_confirmed_by_its_seconds(tmp_path, interview):
+    """A clean recording, and a window that claims another zero: its seconds do not agree."""
+    video, session = build(tmp_path, interview.pk)
+    decoded = decode_timed(video)
+    assert not confirmed(decoded, session, [Window(6.0, 12.0, Z + 0.2, 0.9)])
+    assert confirmed(decoded, session, [Window(6.0, 12.0, Z, 0.9)])
 
 
 def test_split_finds_a_step_two_windows_confirm():
@@ -143,6 +155,18 @@ def test_a_jump_in_the_recordings_audio_timestamps_moves_the_picture_after_it(
     # Before the step the picture stays; after it, it comes 120 ms earlier.
     assert shown_at(mp4, video, 10.02, [9.90, 10.02]) == 10.02
     assert shown_at(mp4, video, 30.02, [29.90, 30.02]) == 29.90
+
+
+def test_an_early_step_with_one_window_of_voice_before_it_is_followed(
+    tmp_path, interview, settings
+):
+    """Silence, 3 s of voice, then the mic chunks 160 ms later from 7 s on: the first stretch
+    has one window of voice, and the zero of the first pictures is still its own."""
+    video, session = build(tmp_path, interview.pk, mic_jump=(7.0, 0.16), quiet=(0.0, 3.0))
+    found = follow(session, video, Z + REC_ERROR)
+    assert len(found) == 2 and found[0].windows == 1
+    assert abs(found[0].zero - Z) < 0.01
+    assert (found[1].zero - found[0].zero) * 1000 == pytest.approx(160, abs=3)
 
 
 def test_mic_chunks_that_lose_time_move_the_picture_after_it(tmp_path, interview, settings):
