@@ -110,6 +110,7 @@ class RecordingInterviewAdmin(InterviewAdmin):
                 if export.alignment_confidence is not None
                 else "–",
             ),
+            ("Stretches", _stretches(export.alignment_stretches)),
             ("Task", export.task_id or "–"),
         ]
         if export.no_video_reason:
@@ -190,6 +191,18 @@ def segment_rows(segments: list[recording.Segment], places: Sequence[dict] = ())
             previous_end = place["end"]
         rows.append(row)
     return rows
+
+
+def _stretches(rows: list[dict]) -> str:
+    """One line per stretch of the recording between steps (one line: it never stepped)."""
+    if not rows:
+        return "–"
+    return "\n".join(
+        f"{r['start']:.2f}–{r['end']:.2f} s: zero {r['zero']:.4f} s, {r['shift_ms']:+.1f} ms, "
+        f"confidence {r['confidence']:.2f} over {r['windows']} windows"
+        + (f", {r['cause']} moved" if r.get("cause") else "")
+        for r in rows
+    )
 
 
 def _seconds(value: float | None) -> str:

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from interviews import services as interview_services
 
-from . import ffmpeg, recording, stitching, storage
+from . import ffmpeg, recording, stitching, storage, stretches
 from .alignment import Alignment, measure
 from .audio_track import cache_dir, drop_cache, encode_track
 from .messages import without_server_paths
@@ -226,14 +226,18 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
     duration = info.duration or ffmpeg.stream_duration(video, "video")
 
     alignment: Alignment | None = None
+    found: list[stretches.Stretch] = []
     if session is not None:
         progress("Aligning the spooled audio with the video")
         alignment = measure(session, video)
+        progress("Following the recording against the mic")
+        found = stretches.follow(session, video, alignment.zero)
+        zero = found[0].zero if len(found) > 1 else alignment.zero
         progress("Writing the WAVs on the video's timeline")
         outcome = save_mixed_audio(
             interview_id,
             session=session,
-            zero=alignment.zero,
+            zero=zero,
             basis="video",
             # The container's claimed duration is the client's word: the WAV may cover
             # the video only as far as the session really lasted.
@@ -253,17 +257,22 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
         audio_track = None
         if session is not None:
             mixed_path = stack.enter_context(storage.local_copy(outcome.paths["mixed"]))
-            audio_track = staging / f"{interview_id}.aac"
-            encode_track(mixed_path, audio_track, cache_dir(interview_id))
-        result = mux(
-            video,
-            audio_track,
-            staging / f"{interview_id}.mp4",
-            info=info,
-            video_start=video_start,
-            duration=duration,
-            audio_is_aac=True,
-        )
+        if len(found) > 1:
+            result = _mux_stretches(video, found, mixed_path, staging / f"{interview_id}.mp4")
+            result.video_codec = info.video_codec or result.video_codec
+        else:
+            if session is not None:
+                audio_track = staging / f"{interview_id}.aac"
+                encode_track(mixed_path, audio_track, cache_dir(interview_id))
+            result = mux(
+                video,
+                audio_track,
+                staging / f"{interview_id}.mp4",
+                info=info,
+                video_start=video_start,
+                duration=duration,
+                audio_is_aac=True,
+            )
         name = storage.publish(result.path, video_output_name(interview_id))
     drop_cache(interview_id)
     url = media_url(name)
@@ -278,9 +287,10 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
     if alignment is not None:
         fields.update(
             recording_started_offset=alignment.estimate,
-            measured_offset=alignment.measured,
+            measured_offset=zero if len(found) > 1 else alignment.measured,
             alignment_confidence=alignment.confidence,
         )
+    fields["alignment_stretches"] = [s.as_json(found[0].zero) for s in found]
     _update_export(interview_id, **fields, segment_timeline=[])
     logger.info(
         "Export done for interview %s: %s (%s)",
@@ -289,6 +299,15 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
         "copied" if result.copied else "transcoded",
     )
     return MediaExport.Status.DONE
+
+
+def _mux_stretches(video, found, mixed, output):
+    """The recording cut at its steps, each stretch on its own zero, under the mixed WAV."""
+    duration = stitching.video_duration(video)
+    pieces = stretches.pieces(video, found, duration)
+    size = ffmpeg.first_frame_size(video) or (640, 360)
+    total = pieces[-1].start + pieces[-1].keep
+    return stitch(pieces, mixed, output, size=size, total=total)
 
 
 def _export_segments(

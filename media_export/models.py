@@ -67,6 +67,16 @@ class MediaExport(models.Model):
         ),
     )
 
+    alignment_stretches = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=(
+            "The recording followed against the mic: each stretch between steps with start, "
+            "end (seconds of the recording), zero (client clock), shift_ms (against the first), "
+            "confidence, windows, and what moved at its step (cause). One row: no step."
+        ),
+    )
+
     queued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

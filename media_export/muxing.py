@@ -96,6 +96,10 @@ class Piece:
     start: float
     keep: float
     cut: bool  # ``keep`` is shorter than the segment: trim its end
+    # Where in the segment's own video the piece begins (s). A piece that goes on from
+    # there (a later stretch of one recording) gets no black before it: the previous
+    # frame stays on screen over the few ms between them.
+    offset: float = 0.0
 
 
 def stitch(
@@ -116,14 +120,18 @@ def stitch(
     chains, labels = [], []
     cursor = 0.0
     for k, piece in enumerate(pieces):
-        if piece.start - cursor > 0.0005:  # a gap: black frames from the previous end
+        if (
+            piece.start - cursor > 0.0005 and not piece.offset
+        ):  # a gap: black frames from the previous end
             chains.append(_black(len(labels), cursor, piece.start - cursor, width, height))
             labels.append(f"g{len(labels)}")
         args += ["-i", str(piece.path)]
-        trim = f"trim=end={piece.keep:.6f}," if piece.cut else ""
+        bounds = [f"start={piece.offset:.6f}"] if piece.offset > 0 else []
+        bounds += [f"end={piece.offset + piece.keep:.6f}"] if piece.cut else []
+        trim = f"trim={':'.join(bounds)}," if bounds else ""
         chains.append(
             f"[{k}:v:0]setpts=PTS-STARTPTS,{trim}{fit},settb=AVTB,"
-            f"setpts=PTS+{piece.start:.6f}/TB[s{len(labels)}]"
+            f"setpts=PTS+{piece.start - piece.offset:.6f}/TB[s{len(labels)}]"
         )
         labels.append(f"s{len(labels)}")
         cursor = piece.start + piece.keep

@@ -147,7 +147,9 @@ def join_parts(folder: Path, out: Path) -> Path:
     return out
 
 
-def grey_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
+def grey_frames(
+    path: Path, band: str = CLOCK_BAND, size: tuple[int, int] = FRAME_SIZE
+) -> tuple[np.ndarray, np.ndarray]:
     """(presentation times relative to the video's start, 8-bit grey frames [n, h, w])."""
     info = sa.probe(path)
     video_start = sa.stream_start(info, "video") or 0.0
@@ -167,7 +169,7 @@ def grey_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
         value = line.strip().strip(",")
         if value and value != "N/A":
             times.append(float(value))
-    width, height = FRAME_SIZE
+    width, height = size
     proc = subprocess.run(
         [
             sa._tool("ffmpeg"),
@@ -181,7 +183,7 @@ def grey_frames(path: Path) -> tuple[np.ndarray, np.ndarray]:
             "-fps_mode",
             "passthrough",
             "-vf",
-            f"{CLOCK_BAND},scale={width}:{height},format=gray",
+            f"{band},scale={width}:{height},format=gray",
             "-f",
             "rawvideo",
             "-",

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tests.e2e import stretch_checks
 from tests.e2e import sync_analysis as sa
 from tests.e2e.fake_mic import FakeMic
 from tests.e2e.wire import WireLog
@@ -57,6 +58,11 @@ class Measurements:
     placement_counts: dict = field(default_factory=dict)
     product: dict = field(default_factory=dict)
     export_seconds: float | None = None
+    # Window by window: the recording's voice in *_mic.wav and the MP4 against its pictures.
+    windows: list[stretch_checks.WindowCheck] = field(default_factory=list)
+    # Per group of markers sharing one shift (a step makes two): (client zero, picture shift
+    # in the MP4 there, pairs); the MP4 is in sync where zero - shift is the same for all.
+    marker_stretches: list[tuple[float, float, int]] = field(default_factory=list)
 
     @property
     def placed(self) -> list[ChunkPlacement]:
@@ -94,6 +100,8 @@ class Measurements:
             "placement_counts": self.placement_counts,
             "product": self.product,
             "export_seconds": self.export_seconds,
+            "windows": [{**w.__dict__, "error_ms": w.error_ms} for w in self.windows],
+            "marker_stretches": self.marker_stretches,
         }
 
 
@@ -198,17 +206,38 @@ def measure(
         "mixed": len(mixed) / SR,
     }
 
-    # Check 2: the recording's own audio against the product's mic track.
-    m.mic_offset = sa.find_offset(upload_audio, mic, max_lag=1.0)
+    # Check 2: window by window, the recording's own audio against the product's mic track
+    # and the MP4's audio, each minus where the MP4 shows that moment's pictures.
+    mp4_audio = sa.decode_audio(mp4)
+    pictures = stretch_checks.Pictures.read(upload, mp4)
+    m.windows = stretch_checks.windows(upload_audio, mic, mp4_audio, pictures)
+    worst = stretch_checks.worst(m.windows, lambda w: w.error_ms)
+    if worst is None:
+        raise sa.AnalysisError("no window of the recording has a voice to check")
+    m.mic_offset = sa.Offset(seconds=worst.error_ms / 1000, score=worst.score)
+    # Where the MP4's audio clearly has the window (the AI talking over it can hide it).
+    clear = [w for w in m.windows if w.in_mp4_score >= 0.5]
+    most = stretch_checks.worst(clear, lambda w: w.in_mp4_ms - w.sound_ms) or worst
+    m.mp4_vs_upload = sa.Offset(
+        seconds=(worst.error_ms + most.in_mp4_ms - most.sound_ms) / 1000, score=most.in_mp4_score
+    )
 
-    # Check 3, first half: the video's true zero on the client clock, from the markers.
+    # Check 3, first half: the video's true zero on the client clock, from the markers. A
+    # step leaves groups of markers with their own shift: each is taken where the MP4 shows
+    # its pictures, and the zero is the client time of the MP4's first frame.
     zeros = find_zeros(wire, upload_audio, fake_mic)
     m.product["client_markers"] = zeros.client_marks
     m.product["video_markers"] = zeros.video_marks
-    m.video_zero, m.video_zero_pairs = zeros.video_zero, zeros.video_zero_pairs
+    groups = stretch_checks.stretch_zeros(zeros.client_marks, zeros.video_marks, 0.005)
+    for zero, pairs in groups:
+        middle = float(np.median([p[1] for p in pairs]))
+        m.marker_stretches.append((zero, pictures.shift_at(middle, 0.0), len(pairs)))
+    main = max(m.marker_stretches, key=lambda g: g[2])
+    m.video_zero = main[0] - main[1]
+    m.video_zero_pairs = sum(g[2] for g in m.marker_stretches)
     m.video_zero_spread_ms = zeros.video_zero_spread_ms
     m.wav_zero, m.wav_zero_spread_ms = zeros.wav_zero, zeros.wav_zero_spread_ms
-    m.marker_residuals_ms = marker_residuals(zeros.client_marks, zeros.video_marks, m.video_zero)
+    m.marker_residuals_ms = marker_residuals(zeros.client_marks, zeros.video_marks, main[0])
     m.recording_started = telemetry.get("recordingStarted")
     m.product["audio_clock_lag_ms"] = audio_clock_lag_ms(telemetry.get("events", []))
 
@@ -217,10 +246,8 @@ def measure(
     if ai_checks.last_end is not None:
         m.durations["last_ai_end_on_video"] = ai_checks.last_end
 
-    # Check 5: the MP4's audio is the mixed WAV, and sits like the recording's audio.
-    mp4_audio = sa.decode_audio(mp4)
+    # Check 5: the MP4's audio is the mixed WAV (and sits like the recording's audio: above).
     m.mixed_in_mp4 = sa.find_offset(mixed, mp4_audio, max_lag=0.1)
-    m.mp4_vs_upload = sa.find_offset(upload_audio, mp4_audio, max_lag=1.0)
     return m
 
 
@@ -437,15 +464,27 @@ def report(m: Measurements) -> str:
             f"{m.durations['mp4']['video_span']:.3f} s / {m.durations['upload']['video_span']:.3f} s",
         ),
         (
-            "mic offset (recording audio vs *_mic.wav)",
-            f"{mic_ms:+.2f} ms (score {m.mic_offset.score:.3f})",
+            "mic offset: voice − picture in the MP4, worst window",
+            f"{mic_ms:+.2f} ms (score {m.mic_offset.score:.3f}) over {len(m.windows)} windows",
+        ),
+        (
+            "recording audio vs *_mic.wav, per window",
+            " ".join(f"{w.start:.0f}s:{w.sound_ms:+.1f}" for w in m.windows) + " ms",
+        ),
+        (
+            "MP4 pictures vs recording, per window",
+            " ".join(f"{w.start:.0f}s:{w.picture_ms:+.1f}" for w in m.windows) + " ms",
+        ),
+        (
+            "marker groups: zero, picture shift, pairs",
+            "; ".join(f"{z:.4f} s, {p * 1000:+.1f} ms, {n}" for z, p, n in m.marker_stretches),
         ),
         (
             "video zero on client clock (markers)",
             f"{m.video_zero:.4f} s from {m.video_zero_pairs} markers, spread {m.video_zero_spread_ms:.2f} ms",
         ),
         (
-            "each marker against that zero",
+            "each marker against its largest group's zero",
             " ".join("–" if r is None else f"{r:+.2f}" for r in m.marker_residuals_ms) + " ms",
         ),
         (
@@ -456,6 +495,15 @@ def report(m: Measurements) -> str:
         ),
         ("recording_started − true zero", f"{rec_err:+.2f} ms"),
         ("product's measured zero − true zero", _ms(prod.get("measured_offset"), m.video_zero)),
+        (
+            "product's stretches (recording s: shift, cause)",
+            "; ".join(
+                f"{r['start']:.1f}–{r['end']:.1f}: {r['shift_ms']:+.1f} ms"
+                + (f", {r['cause']}" if r.get("cause") else "")
+                for r in prod.get("stretches") or []
+            )
+            or "n/a",
+        ),
         (
             "fake mic file zero on client clock",
             f"{m.wav_zero:.4f} s, marker spread {m.wav_zero_spread_ms:.2f} ms",

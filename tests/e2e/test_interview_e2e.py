@@ -316,7 +316,8 @@ def test_full_interview_keeps_one_timeline(product_server, launch_browser, artif
         " 'transcript': list(i.transcript.values('role', 'text', 'start_seconds', 'end_seconds')),\n"
         " 'export': e and {'measured_offset': e.measured_offset, 'confidence': e.alignment_confidence,\n"
         "   'recording_started_offset': e.recording_started_offset, 'timeline_zero': e.timeline_zero,\n"
-        "   'timeline_basis': e.timeline_basis, 'video_codec': e.video_codec}}"
+        "   'timeline_basis': e.timeline_basis, 'video_codec': e.video_codec,\n"
+        "   'stretches': e.alignment_stretches}}"
     )
     admin = admin_screens(context, product_server, shots, interview_id, superuser)
     media_url = product_server.base_url + str(status.get("video_url") or "")

@@ -151,6 +151,7 @@ def test_measure_reports_the_planted_offsets(planted):
     assert m.video_zero_pairs == 4
     assert m.wav_zero == pytest.approx(FILE_ZERO, abs=1e-4)
     assert m.mic_offset.ms == pytest.approx(MIC_ERROR * 1000, abs=0.7)
+    assert m.mic_offset.score > 0.9  # the mic's own score, whatever the AI does in the MP4
     assert len(m.placed) == 21 and not m.missing
     for chunk in m.placed:
         assert chunk.offset_ms == pytest.approx(AI_ERROR * 1000, abs=0.7)
@@ -209,6 +210,53 @@ def test_chunks_queued_behind_a_cut_count_as_never_heard(planted):
     assert m.unheard[0]["received_never_scheduled"] == []
     assert not m.missing and len(m.placed) == 21
     assert m.unheard[0]["peak_after_cut"] == 0.0 and m.unheard[0]["checked_s"] > 0.9
+
+
+STEP_AT, STEP = 7.0, 0.2  # the recording's audio timestamps jump 200 ms at 7 s (6 frames)
+
+
+@pytest.fixture(scope="module")
+def stepped(planted):
+    """The planted upload again, its audio timestamps jumping by ``STEP`` at ``STEP_AT`` (the
+    samples run on, as Chromium's do under load), and an MP4 whose pictures follow the step."""
+    files, *_ = planted
+    tmp = files["upload"].parent
+    upload = tmp / "stepped.webm"
+    jump = f"asetpts='if(gte(T,{STEP_AT}),PTS+{STEP}/TB,PTS)'"
+    encode(upload, tmp / "rec.wav", ["-af", jump, "-c:v", "libvpx", "-c:a", "libopus"], 14)
+    followed = tmp / "followed.mp4"
+    cut = (
+        f"[0:v]split[a][b];[a]trim=end={STEP_AT}[a1];"
+        f"[b]trim=start={STEP_AT + STEP},setpts=PTS-STARTPTS[b1];[a1][b1]concat[v]"
+    )
+    args = ["ffmpeg", "-v", "error", "-y", "-f", "lavfi", "-i", "testsrc=size=160x120:rate=30:d=14"]
+    args += ["-i", str(tmp / "x_mixed.wav"), "-filter_complex", cut, "-map", "[v]", "-map", "1:a"]
+    args += ["-c:v", "libx264", "-c:a", "aac", "-b:a", "128k", "-t", "13.8", str(followed)]
+    subprocess.run(args, check=True)
+    return {**files, "upload": upload}, followed
+
+
+def test_measure_follows_a_step_the_mp4_follows(planted, stepped):
+    """A step in the recording that the MP4's pictures follow: in sync on both sides of it."""
+    _, telemetry, wire, fake, _, zero = planted
+    files, followed = stepped
+    m = measure(**{**files, "mp4": followed}, telemetry=telemetry, wire=wire, fake_mic=fake)
+    sounds = sorted({round(w.sound_ms / 10) * 10 for w in m.windows})
+    assert sounds == [-200, 0]  # the step is there, in the recording's audio
+    assert m.mic_offset.ms == pytest.approx(MIC_ERROR * 1000, abs=1.0)
+    assert m.mp4_vs_upload.ms == pytest.approx(m.mic_offset.ms, abs=1.0)
+    assert [n for _, _, n in m.marker_stretches] == [2, 2] and m.video_zero_pairs == 4
+    assert m.video_zero == pytest.approx(zero, abs=0.0007)
+    for chunk in m.placed:
+        assert chunk.offset_ms == pytest.approx(AI_ERROR * 1000, abs=0.7)
+
+
+def test_measure_sees_a_step_the_mp4_did_not_follow(planted, stepped):
+    """The same recording under one zero (as before stretches): the later windows are off."""
+    _, telemetry, wire, fake, _, _ = planted
+    files, _ = stepped
+    m = measure(**files, telemetry=telemetry, wire=wire, fake_mic=fake)
+    assert m.mic_offset.ms == pytest.approx(-STEP * 1000 + MIC_ERROR * 1000, abs=1.5)
 
 
 def test_consensus_offset_ignores_unpaired_markers():
