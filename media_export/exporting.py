@@ -173,19 +173,13 @@ def _export_audio_only(interview_id, export, wait_seconds, progress) -> str:
     ):
         result = still_frame_with_audio(mixed, directory / f"{interview_id}.mp4")
         name = storage.publish(result.path, video_output_name(interview_id))
-    url = media_url(name)
-    interview_services.mark_exported(interview_id=interview_id, video_url=url)
-    _update_export(
+    return _finish(
         interview_id,
-        status=MediaExport.Status.DONE,
-        finished_at=timezone.now(),
-        error="",
+        name,
+        "audio only",
         video_codec=result.video_codec,
-        exported_session_end=get_export(interview_id).session_ended_at,
-        segment_timeline=[],
+        session_end=get_export(interview_id).session_ended_at,
     )
-    logger.info("Export done for interview %s: %s (audio only)", interview_id, url)
-    return MediaExport.Status.DONE
 
 
 def _export(interview_id, export, wait_seconds, require_session_end, require_all, progress) -> str:
@@ -274,31 +268,16 @@ def _export_video(interview_id, video, wait_seconds, require_session_end, requir
                 audio_is_aac=True,
             )
         name = storage.publish(result.path, video_output_name(interview_id))
-    drop_cache(interview_id)
-    url = media_url(name)
-    interview_services.mark_exported(interview_id=interview_id, video_url=url)
-    fields = {
-        "status": MediaExport.Status.DONE,
-        "finished_at": timezone.now(),
-        "error": "",
-        "video_codec": result.video_codec,
-        "exported_session_end": audio_state.session_ended_at,
-    }
-    if alignment is not None:
-        fields.update(
-            recording_started_offset=alignment.estimate,
-            measured_offset=zero if len(found) > 1 else alignment.measured,
-            alignment_confidence=alignment.confidence,
-        )
-    fields["alignment_stretches"] = [s.as_json(found[0].zero) for s in found]
-    _update_export(interview_id, **fields, segment_timeline=[])
-    logger.info(
-        "Export done for interview %s: %s (%s)",
+    return _finish(
         interview_id,
-        url,
+        name,
         "copied" if result.copied else "transcoded",
+        video_codec=result.video_codec,
+        session_end=audio_state.session_ended_at,
+        alignment=alignment,
+        measured_offset=zero if len(found) > 1 else None,
+        alignment_stretches=[s.as_json(found[0].zero) for s in found],
     )
-    return MediaExport.Status.DONE
 
 
 def _mux_stretches(video, found, mixed, output):
@@ -363,30 +342,49 @@ def _export_segments(
             output = directory / f"{interview_id}.mp4"
             result = stitch(pieces, mixed, output, size=size, total=plan.end)
             name = storage.publish(result.path, video_output_name(interview_id))
-    drop_cache(interview_id)  # nothing pre-encodes a recording of several segments: tidy only
+    return _finish(
+        interview_id,
+        name,
+        f"{len(pieces)} segments on one timeline, {plan.end:.1f} s",
+        video_codec=plan.codecs,
+        session_end=audio_state.session_ended_at,
+        alignment=plan.alignments.get(plan.places[0].segment),
+        segment_timeline=plan.as_json(),
+    )
+
+
+def _finish(
+    interview_id: int,
+    name: str,
+    how: str,
+    *,
+    video_codec: str,
+    session_end,
+    alignment: Alignment | None = None,
+    measured_offset: float | None = None,
+    segment_timeline: list | None = None,
+    alignment_stretches: list | None = None,
+) -> str:
+    """The MP4 is published: the interview is exported and its export record says how (a
+    re-export leaves nothing of an earlier one's timeline or stretches behind)."""
+    drop_cache(interview_id)  # the pre-encoded audio, if any, has served
     url = media_url(name)
     interview_services.mark_exported(interview_id=interview_id, video_url=url)
     fields = {
         "status": MediaExport.Status.DONE,
         "finished_at": timezone.now(),
         "error": "",
-        "video_codec": plan.codecs,
-        "exported_session_end": audio_state.session_ended_at,
-        "segment_timeline": plan.as_json(),
+        "video_codec": video_codec,
+        "exported_session_end": session_end,
+        "segment_timeline": segment_timeline or [],
+        "alignment_stretches": alignment_stretches or [],
     }
-    alignment = plan.alignments.get(plan.places[0].segment)
     if alignment is not None:
         fields.update(
             recording_started_offset=alignment.estimate,
-            measured_offset=alignment.measured,
+            measured_offset=alignment.measured if measured_offset is None else measured_offset,
             alignment_confidence=alignment.confidence,
         )
     _update_export(interview_id, **fields)
-    logger.info(
-        "Export done for interview %s: %s (%d segments on one timeline, %.1f s)",
-        interview_id,
-        url,
-        len(pieces),
-        plan.end,
-    )
+    logger.info("Export done for interview %s: %s (%s)", interview_id, url, how)
     return MediaExport.Status.DONE
