@@ -48,7 +48,9 @@ def correlate(reference: np.ndarray, signal: np.ndarray, max_lag: int) -> tuple[
     sig = signal.astype(np.float64)
     ref = reference.astype(np.float64)
     n = len(sig)
-    size = 1 << int(np.ceil(np.log2(len(ref) + n)))
+    # Lags 0..2*max_lag never wrap around a circle as long as the reference does: no padding
+    # to len(ref) + n is needed, which halves the transforms.
+    size = 1 << int(np.ceil(np.log2(len(ref))))
     spec = np.fft.rfft(ref, size) * np.conj(np.fft.rfft(sig, size))
     full = np.fft.irfft(spec, size)[: 2 * max_lag + 1]
     # Energy of each reference window, for the normalisation (running sum).
@@ -57,13 +59,43 @@ def correlate(reference: np.ndarray, signal: np.ndarray, max_lag: int) -> tuple[
     denom = np.sqrt(np.maximum(win, 1e-12) * max(float(sig @ sig), 1e-12))
     norm = full / denom
     best = int(np.argmax(norm))
-    frac = 0.0
+    return best - max_lag, _refine(norm, best), float(norm[best])
+
+
+def correlate_near(
+    reference: np.ndarray, signal: np.ndarray, max_lag: int, expected: int, reach: int
+) -> tuple[int, float, float] | None:
+    """``correlate`` looking only at lags ``expected ± reach`` (direct products, no FFT).
+
+    Returns None unless the best of them is a peak inside that range: then the full search
+    is needed. Following a recording, the zero of the next window is nearly always the last
+    one's, and a few dozen dot products cost a fraction of three transforms.
+    """
+    lo, hi = expected - reach + max_lag, expected + reach + max_lag + 1
+    n = len(signal)
+    if lo < 0 or hi > 2 * max_lag + 1:
+        return None
+    sig = signal.astype(np.float64)
+    ref = reference[lo : hi - 1 + n].astype(np.float64)
+    products = np.array([ref[k : k + n] @ sig for k in range(hi - lo)])
+    # Energy of each reference window: the first one, then what enters and leaves it.
+    edges = ref[n:] ** 2 - ref[: hi - lo - 1] ** 2
+    win = float(ref[:n] @ ref[:n]) + np.concatenate(([0.0], np.cumsum(edges)))
+    norm = products / np.sqrt(np.maximum(win, 1e-12) * max(float(sig @ sig), 1e-12))
+    best = int(np.argmax(norm))
+    if not 0 < best < len(norm) - 1:
+        return None
+    return best + lo - max_lag, _refine(norm, best), float(norm[best])
+
+
+def _refine(norm: np.ndarray, best: int) -> float:
+    """Sub-sample position of the peak at ``best`` (a parabola through it and its neighbours)."""
     if 0 < best < len(norm) - 1:
         a, b, c = norm[best - 1], norm[best], norm[best + 1]
         curve = a - 2 * b + c
         if curve < 0:
-            frac = float(0.5 * (a - c) / curve)
-    return best - max_lag, frac, float(norm[best])
+            return float(0.5 * (a - c) / curve)
+    return 0.0
 
 
 def measure(spool: SessionSpool, video_path: Path) -> Alignment:

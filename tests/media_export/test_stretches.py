@@ -14,7 +14,7 @@ from media_export.exporting import run_export
 from media_export.models import MediaExport
 from media_export.services import register_upload
 from media_export.spool import read_session
-from media_export.stretches import Window, confirmed, decode_timed, follow, split
+from media_export.stretches import Window, confirmed, decode_timed, follow, split, windows
 
 from .helpers import SR, SpoolBuilder, speechlike, tone, write_wav
 
@@ -110,6 +110,21 @@ def test_a_stray_window_is_not_confirmed_by_its_seconds(tmp_path, interview):
     decoded = decode_timed(video)
     assert not confirmed(decoded, session, [Window(6.0, 12.0, Z + 0.2, 0.9)])
     assert confirmed(decoded, session, [Window(6.0, 12.0, Z, 0.9)])
+
+
+def test_tracking_the_last_zero_finds_what_the_full_search_finds(tmp_path, interview):
+    """Looking around the last window's zero first is a shortcut, never another answer."""
+    video, session = build(tmp_path, interview.pk, rec_jump=(20.0, 0.12), mic_jump=None)
+    decoded = decode_timed(video)
+    tracked = windows(decoded, session, Z)
+    searched = windows(decoded, session, Z, track=False)
+    assert len(tracked) == len(searched) >= 5
+    for a, b in zip(tracked, searched, strict=True):
+        assert (a.start, a.end) == (b.start, b.end)
+        assert a.zero == pytest.approx(b.zero, abs=1e-7)
+        assert a.confidence == pytest.approx(b.confidence, abs=1e-6)
+    shifts = {round((w.zero - Z) * 1000) for w in tracked}
+    assert len(shifts) == 2  # the step is in both
 
 
 def test_split_finds_a_step_two_windows_confirm():
