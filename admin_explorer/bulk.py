@@ -31,12 +31,14 @@ def insert_tasks(cursor, insert_rows) -> None:
     cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {tally.TASKS}")
     (last_id,) = cursor.fetchone()
     cursor.execute(f"DROP TRIGGER IF EXISTS {fulltext.TABLE}_insert")
-    cursor.execute(f"DROP TRIGGER IF EXISTS {tally.TABLE}_insert")
+    for kept in tally.TALLIES:
+        cursor.execute(f"DROP TRIGGER IF EXISTS {kept.table}_insert")
     insert_rows()
     fulltext.add_rows_after(cursor, last_id)
-    tally.add_rows_after(cursor, last_id)
     cursor.execute(fulltext.INSERT_TRIGGER)
-    cursor.execute(tally.SQLITE_INSERT_TRIGGER)
+    for kept in tally.TALLIES:
+        kept.add_rows_after(cursor, last_id)
+        cursor.execute(kept.sqlite_insert_trigger)
 
 
 def _secondary_indexes(cursor) -> list[tuple[str, str]]:

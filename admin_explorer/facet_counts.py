@@ -100,7 +100,7 @@ def _facet_counts(filterset: TaskFilterSet, facet: str) -> list[dict]:
         labels = dict(Job.objects.filter(pk__in=list(counts)).values_list("pk", "title"))
         items = [(str(pk), labels[pk], n) for pk, n in counts.items()]
     elif facet == "annotators":
-        counts = _per("annotator_id", tasks, None)
+        counts = _per("annotator_id", tasks, tally)
         labels = dict(Annotator.objects.filter(pk__in=list(counts)).values_list("pk", "name"))
         items = [(str(pk), labels[pk], n) for pk, n in counts.items()]
     else:

@@ -12,7 +12,7 @@ from .fields import (
     IdListField,
     TagListField,
 )
-from .models import AnnotationTask, Dataset, TaskTally
+from .models import AnnotationTask, AnnotatorTally, Dataset, TaskTally
 
 
 class IdListFilter(django_filters.Filter):
@@ -97,6 +97,8 @@ class TaskFilterSet(django_filters.FilterSet):
     #: The filters the task tally can answer: each is a property of a (project, dataset,
     #: status) group, and the tally has the same column names as the task table.
     TALLY_FILTERS = frozenset({"project", "tags", "tags_mode", "status"})
+    #: The filters the annotator tally can answer (its columns have the task table's names).
+    ANNOTATOR_TALLY_FILTERS = frozenset({"annotator", "status"})
     #: The menus whose values are tally columns (projects, and tags through datasets).
     TALLY_FACETS = frozenset({"projects", "tags"})
 
@@ -172,6 +174,19 @@ class TaskFilterSet(django_filters.FilterSet):
             return None
         return self.filter_queryset(TaskTally.objects.all(), skip)
 
+    def annotator_tally_scope(self, skip: frozenset[str] = frozenset()):
+        """The annotator tally's groups holding the matching tasks, or None when a filter in
+        use (other than those in ``skip``) is not annotator or status."""
+        if not tally.available() or self.in_use - skip - self.ANNOTATOR_TALLY_FILTERS:
+            return None
+        return self.filter_queryset(AnnotatorTally.objects.all(), skip)
+
+    def count_scope(self):
+        """Tally groups whose ``n`` add up to the matching tasks, from whichever tally can
+        express the filters in use; None when neither can (the tasks are counted)."""
+        scope = self.tally_scope()
+        return scope if scope is not None else self.annotator_tally_scope()
+
     @cached_property
     def in_use(self) -> frozenset[str]:
         """The parameters given a value (a rating bound of 0 counts: it excludes unrated tasks)."""
@@ -190,7 +205,7 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def facet_scopes(self) -> tuple[dict, dict, dict]:
         """Per facet: the tasks and the datasets matching every filter but the facet's own, and
-        for the menus the tally can list, its groups (None where the filters rule it out)."""
+        for every menu a tally can list, its groups (None where the filters rule it out)."""
         tasks, datasets, tallies = {}, {}, {}
         for facet, ignored in self.FACET_IGNORES.items():
             skip = frozenset(ignored)
@@ -198,6 +213,8 @@ class TaskFilterSet(django_filters.FilterSet):
             datasets[facet] = self.dataset_scope(skip)
             if facet in self.TALLY_FACETS:
                 tallies[facet] = self.tally_scope(skip)
+            elif facet == "annotators":
+                tallies[facet] = self.annotator_tally_scope(skip)
         return tasks, datasets, tallies
 
     def facets_sharing_rows(self) -> frozenset[str]:

@@ -202,6 +202,29 @@ class TaskTally(models.Model):
         return f"{self.job_id}/{self.dataset_id}/{self.status}: {self.n}"
 
 
+class AnnotatorTally(models.Model):
+    """How many tasks each annotator holds in each status; see ``admin_explorer.tally``.
+
+    Written only by the triggers of migration 0012 and left out of fixtures, like ``TaskTally``.
+    """
+
+    annotator = models.ForeignKey(
+        Annotator, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=AnnotationTask.Status.choices)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        managed = False  # migration 0012 creates the table together with its triggers
+        db_table = "admin_explorer_annotatortally"
+        constraints = [
+            models.UniqueConstraint(fields=["annotator", "status"], name="annotator_tally_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.annotator_id}/{self.status}: {self.n}"
+
+
 class FullTextMatch(models.Lookup):
     """``column MATCH query``: how an SQLite FTS5 table is asked to use its index."""
 

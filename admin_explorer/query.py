@@ -51,7 +51,7 @@ class ExplorerQuery:
 
     def count(self) -> int:
         """How many tasks match: from the tally when it can answer, else counted."""
-        groups = self.filterset.tally_scope()
+        groups = self.filterset.count_scope()
         if groups is not None:
             return selectors.tally_count(groups)
         return self.filterset.qs.count()
@@ -72,6 +72,10 @@ class ExplorerQuery:
             if not chosen:
                 return None
             candidates = dict.fromkeys(chosen)
+            by_annotator = self.filterset.annotator_tally_scope()
+            if by_annotator is not None:
+                counted = by_annotator.order_by().values(field).annotate(n=Sum("n"))
+                candidates = {pk: 0 for pk in chosen} | self._counted(field, counted)
         elif scope is not None:
             candidates = self._counted(field, scope.order_by().values(field).annotate(n=Sum("n")))
         elif count <= GROUP_COUNT_ROWS:

@@ -324,7 +324,9 @@ def facets(
         projects = Job.objects.filter(
             Exists(datasets_for["projects"].filter(Exists(tasks_in_dataset), job_id=OuterRef("pk")))
         )
-    if triples is not None and "annotators" in sharing:
+    if "annotators" in groups:
+        annotators = Annotator.objects.filter(pk__in=groups["annotators"].values("annotator_id"))
+    elif triples is not None and "annotators" in sharing:
         annotators = Annotator.objects.filter(in_list("pk", {t[1] for t in triples}))
     else:
         annotators = Annotator.objects.filter(

@@ -1,133 +1,176 @@
-"""Task counts per (project, dataset, status), kept exact by database triggers.
+"""Task counts per group, kept exact by database triggers: two tallies.
 
 Counting a million tasks to show "1,000,000 results" reads a million index entries on every
-page load; the explorer's filter menus ask similar questions. Project, tags and status are
-all properties of the few hundred (project, dataset, status) groups, so while only those
-filters are in use, the count and the project and tag menus are read from this small table
-instead. Triggers update it in the same transaction as the task write, so it is never stale
-and a rollback undoes both; migration 0006 installs them and fills the table.
+page load; the explorer's filter menus ask similar questions. So the tasks are also counted
+in two small tables, kept by triggers:
 
-PostgreSQL uses statement-level triggers with transition tables: a ``COPY`` or a bulk
-``UPDATE`` adjusts each group once per statement. SQLite has only row triggers, so bulk
-loads drop the insert trigger for the batch and add the batch's counts in one statement
-(``bulk.insert_tasks``). Writers that change tasks in the same group at the same moment queue on
-that group's row until the first commits: fine for annotation work, worth knowing before
-loading from many processes at once. Other databases have no triggers here and the explorer
-counts tasks directly (``available``).
+- ``GROUPS``: per (project, dataset, status), a few hundred rows. Project, tags and status
+  are all properties of those groups, so while only those filters are in use, the count and
+  the project and tag menus are read from it (migration 0006).
+- ``ANNOTATORS``: per (annotator, status), a few thousand rows. While only the annotator and
+  status filters are in use, the count and the annotator menu come from it (migration 0012).
+
+Triggers update them in the same transaction as the task write, so they are never stale and a
+rollback undoes both. PostgreSQL uses statement-level triggers with transition tables: a
+``COPY`` or a bulk ``UPDATE`` adjusts each group once per statement. SQLite has only row
+triggers, so bulk loads drop the insert triggers for the batch and add the batch's counts in one
+statement each (``bulk.insert_tasks``). Writers that change tasks in the same group at the same
+moment queue on that group's row until the first commits: fine for annotation work, worth
+knowing before loading from many processes at once. Other databases have no triggers here and
+the explorer counts tasks directly (``available``).
 """
+
+from dataclasses import dataclass
 
 from django.db import connection
 
-TABLE = "admin_explorer_tasktally"
 TASKS = "admin_explorer_annotationtask"
-KEY = "job_id, dataset_id, status"
+_OPS = ("insert", "delete", "update", "truncate")
 
-# ---------------------------------------------------------------- PostgreSQL
-_PG_APPLY = f"""
-INSERT INTO {TABLE} ({KEY}, n)
-SELECT {KEY}, SUM(delta) FROM ({{changes}}) AS changes
-GROUP BY {KEY} HAVING SUM(delta) <> 0 ORDER BY {KEY}
-ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + EXCLUDED.n
-"""
-_PG_ADDED = f"SELECT {KEY}, 1 AS delta FROM added"
-_PG_REMOVED = f"SELECT {KEY}, -1 AS delta FROM removed"
-_PG_FUNCTIONS = {
-    "insert": _PG_APPLY.format(changes=_PG_ADDED),
-    "delete": _PG_APPLY.format(changes=_PG_REMOVED),
-    "update": _PG_APPLY.format(changes=f"{_PG_ADDED} UNION ALL {_PG_REMOVED}"),
-}
-_PG_TRANSITIONS = {
-    "insert": "NEW TABLE AS added",
-    "delete": "OLD TABLE AS removed",
-    "update": "OLD TABLE AS removed NEW TABLE AS added",
-}
-POSTGRESQL_CREATE = [
-    statement
-    for op, body in _PG_FUNCTIONS.items()
-    for statement in (
-        f"CREATE OR REPLACE FUNCTION {TABLE}_{op}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-        f"BEGIN {body.strip()}; RETURN NULL; END $$",
-        f"CREATE TRIGGER {TABLE}_{op} AFTER {op.upper()} ON {TASKS} "
-        f"REFERENCING {_PG_TRANSITIONS[op]} FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_{op}()",
-    )
-] + [
-    f"CREATE OR REPLACE FUNCTION {TABLE}_truncate() RETURNS trigger LANGUAGE plpgsql AS $$ "
-    f"BEGIN DELETE FROM {TABLE}; RETURN NULL; END $$",
-    f"CREATE TRIGGER {TABLE}_truncate AFTER TRUNCATE ON {TASKS} "
-    f"FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_truncate()",
-]
-POSTGRESQL_DROP = [
-    f"DROP TRIGGER IF EXISTS {TABLE}_{op} ON {TASKS}"
-    for op in ("insert", "delete", "update", "truncate")
-] + [f"DROP FUNCTION IF EXISTS {TABLE}_{op}()" for op in ("insert", "delete", "update", "truncate")]
 
-# ---------------------------------------------------------------- SQLite
-_SQLITE_ADD = (
-    f"INSERT INTO {TABLE} ({KEY}, n) VALUES (new.job_id, new.dataset_id, new.status, 1) "
-    f"ON CONFLICT ({KEY}) DO UPDATE SET n = n + 1;"
-)
-_SQLITE_REMOVE = (
-    f"UPDATE {TABLE} SET n = n - 1 "
-    f"WHERE job_id = old.job_id AND dataset_id = old.dataset_id AND status = old.status;"
-)
-SQLITE_INSERT_TRIGGER = (
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_insert AFTER INSERT ON {TASKS} BEGIN {_SQLITE_ADD} END"
-)
-SQLITE_CREATE = [
-    SQLITE_INSERT_TRIGGER,
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_delete AFTER DELETE ON {TASKS} "
-    f"BEGIN {_SQLITE_REMOVE} END",
-    f"CREATE TRIGGER IF NOT EXISTS {TABLE}_update AFTER UPDATE OF {KEY} ON {TASKS} "
-    f"WHEN old.job_id IS NOT new.job_id OR old.dataset_id IS NOT new.dataset_id "
-    f"OR old.status IS NOT new.status BEGIN {_SQLITE_REMOVE} {_SQLITE_ADD} END",
-]
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {TABLE}_{op}" for op in ("insert", "delete", "update")]
+@dataclass(frozen=True)
+class Tally:
+    """One trigger-kept count table: ``table`` holds ``n`` tasks per value of ``columns``."""
 
-# ---------------------------------------------------------------- both
-#: Recount every group from the tasks (after the triggers were bypassed, e.g. a file restore).
-REBUILD = [
-    f"DELETE FROM {TABLE}",
-    f"INSERT INTO {TABLE} ({KEY}, n) SELECT {KEY}, COUNT(*) FROM {TASKS} GROUP BY {KEY}",
-]
-#: Groups whose stored count differs from the tasks (empty when the tally is exact).
-DRIFT = f"""
-SELECT {KEY}, stored, actual FROM (
-    SELECT t.job_id, t.dataset_id, t.status, t.n AS stored, COALESCE(c.n, 0) AS actual
-    FROM {TABLE} t LEFT JOIN (SELECT {KEY}, COUNT(*) AS n FROM {TASKS} GROUP BY {KEY}) c
-    ON c.job_id = t.job_id AND c.dataset_id = t.dataset_id AND c.status = t.status
-    UNION ALL
-    SELECT c.job_id, c.dataset_id, c.status, 0, c.n
-    FROM (SELECT {KEY}, COUNT(*) AS n FROM {TASKS} GROUP BY {KEY}) c
-    WHERE NOT EXISTS (SELECT 1 FROM {TABLE} t WHERE t.job_id = c.job_id
-        AND t.dataset_id = c.dataset_id AND t.status = c.status)
-) d WHERE stored <> actual
-"""
+    table: str
+    columns: tuple[str, ...]
+
+    @property
+    def key(self) -> str:
+        return ", ".join(self.columns)
+
+    def _match(self, left: str, right: str) -> str:
+        return " AND ".join(f"{left}.{c} = {right}.{c}" for c in self.columns)
+
+    # ------------------------------------------------------------ PostgreSQL
+    def _pg_apply(self, changes: str) -> str:
+        key, table = self.key, self.table
+        return (
+            f"INSERT INTO {table} ({key}, n) SELECT {key}, SUM(delta) FROM ({changes}) AS changes "
+            f"GROUP BY {key} HAVING SUM(delta) <> 0 ORDER BY {key} "
+            f"ON CONFLICT ({key}) DO UPDATE SET n = {table}.n + EXCLUDED.n"
+        )
+
+    def postgresql_create(self) -> list[str]:
+        added = f"SELECT {self.key}, 1 AS delta FROM added"
+        removed = f"SELECT {self.key}, -1 AS delta FROM removed"
+        bodies = {
+            "insert": (self._pg_apply(added), "NEW TABLE AS added"),
+            "delete": (self._pg_apply(removed), "OLD TABLE AS removed"),
+            "update": (
+                self._pg_apply(f"{added} UNION ALL {removed}"),
+                "OLD TABLE AS removed NEW TABLE AS added",
+            ),
+        }
+        statements = []
+        for op, (body, transitions) in bodies.items():
+            statements += [
+                f"CREATE OR REPLACE FUNCTION {self.table}_{op}() RETURNS trigger "
+                f"LANGUAGE plpgsql AS $$ BEGIN {body}; RETURN NULL; END $$",
+                f"CREATE TRIGGER {self.table}_{op} AFTER {op.upper()} ON {TASKS} "
+                f"REFERENCING {transitions} FOR EACH STATEMENT "
+                f"EXECUTE FUNCTION {self.table}_{op}()",
+            ]
+        return [
+            *statements,
+            f"CREATE OR REPLACE FUNCTION {self.table}_truncate() RETURNS trigger "
+            f"LANGUAGE plpgsql AS $$ BEGIN DELETE FROM {self.table}; RETURN NULL; END $$",
+            f"CREATE TRIGGER {self.table}_truncate AFTER TRUNCATE ON {TASKS} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION {self.table}_truncate()",
+        ]
+
+    def postgresql_drop(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {self.table}_{op} ON {TASKS}" for op in _OPS] + [
+            f"DROP FUNCTION IF EXISTS {self.table}_{op}()" for op in _OPS
+        ]
+
+    # ------------------------------------------------------------ SQLite
+    def _sqlite_add(self) -> str:
+        values = ", ".join(f"new.{c}" for c in self.columns)
+        return (
+            f"INSERT INTO {self.table} ({self.key}, n) VALUES ({values}, 1) "
+            f"ON CONFLICT ({self.key}) DO UPDATE SET n = n + 1;"
+        )
+
+    def _sqlite_remove(self) -> str:
+        where = " AND ".join(f"{c} = old.{c}" for c in self.columns)
+        return f"UPDATE {self.table} SET n = n - 1 WHERE {where};"
+
+    @property
+    def sqlite_insert_trigger(self) -> str:
+        return (
+            f"CREATE TRIGGER IF NOT EXISTS {self.table}_insert AFTER INSERT ON {TASKS} "
+            f"BEGIN {self._sqlite_add()} END"
+        )
+
+    def sqlite_create(self) -> list[str]:
+        changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in self.columns)
+        return [
+            self.sqlite_insert_trigger,
+            f"CREATE TRIGGER IF NOT EXISTS {self.table}_delete AFTER DELETE ON {TASKS} "
+            f"BEGIN {self._sqlite_remove()} END",
+            f"CREATE TRIGGER IF NOT EXISTS {self.table}_update AFTER UPDATE OF {self.key} "
+            f"ON {TASKS} WHEN {changed} BEGIN {self._sqlite_remove()} {self._sqlite_add()} END",
+        ]
+
+    def sqlite_drop(self) -> list[str]:
+        return [f"DROP TRIGGER IF EXISTS {self.table}_{op}" for op in _OPS[:3]]
+
+    # ------------------------------------------------------------ both
+    def create_statements(self, vendor: str) -> list[str]:
+        return {"sqlite": self.sqlite_create, "postgresql": self.postgresql_create}.get(
+            vendor, list
+        )()
+
+    def drop_statements(self, vendor: str) -> list[str]:
+        return {"sqlite": self.sqlite_drop, "postgresql": self.postgresql_drop}.get(vendor, list)()
+
+    @property
+    def rebuild(self) -> list[str]:
+        """Recount every group from the tasks (after the triggers were bypassed)."""
+        return [
+            f"DELETE FROM {self.table}",
+            f"INSERT INTO {self.table} ({self.key}, n) "
+            f"SELECT {self.key}, COUNT(*) FROM {TASKS} GROUP BY {self.key}",
+        ]
+
+    @property
+    def drift(self) -> str:
+        """Groups whose stored count differs from the tasks (no rows when the tally is exact):
+        the key columns, then the stored and the actual count."""
+        counts = f"SELECT {self.key}, COUNT(*) AS n FROM {TASKS} GROUP BY {self.key}"
+        stored_key = ", ".join(f"t.{c}" for c in self.columns)
+        actual_key = ", ".join(f"c.{c}" for c in self.columns)
+        return (
+            f"SELECT {self.key}, stored, actual FROM ("
+            f"SELECT {stored_key}, t.n AS stored, COALESCE(c.n, 0) AS actual "
+            f"FROM {self.table} t LEFT JOIN ({counts}) c ON {self._match('c', 't')} "
+            f"UNION ALL SELECT {actual_key}, 0, c.n FROM ({counts}) c "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {self.table} t WHERE {self._match('t', 'c')})"
+            f") d WHERE stored <> actual"
+        )
+
+    def add_rows_after(self, cursor, last_id: int) -> None:
+        """Count the tasks with ids above ``last_id`` in (their insert trigger was off)."""
+        cursor.execute(
+            f"INSERT INTO {self.table} ({self.key}, n) SELECT {self.key}, COUNT(*) FROM {TASKS} "
+            f"WHERE id > %s GROUP BY {self.key} ORDER BY {self.key} "
+            f"ON CONFLICT ({self.key}) DO UPDATE SET n = {self.table}.n + excluded.n",
+            [last_id],
+        )
+
+
+GROUPS = Tally("admin_explorer_tasktally", ("job_id", "dataset_id", "status"))
+ANNOTATORS = Tally("admin_explorer_annotatortally", ("annotator_id", "status"))
+TALLIES = (GROUPS, ANNOTATORS)
 
 
 def available() -> bool:
-    """Whether this database keeps the tally (the triggers exist for SQLite and PostgreSQL)."""
+    """Whether this database keeps the tallies (the triggers exist for SQLite and PostgreSQL)."""
     return connection.vendor in ("sqlite", "postgresql")
 
 
-def create_statements(vendor: str) -> list[str]:
-    return {"sqlite": SQLITE_CREATE, "postgresql": POSTGRESQL_CREATE}.get(vendor, [])
-
-
-def drop_statements(vendor: str) -> list[str]:
-    return {"sqlite": SQLITE_DROP, "postgresql": POSTGRESQL_DROP}.get(vendor, [])
-
-
 def lock_tasks(cursor) -> None:
-    """Hold task writes back while the tally is recounted (PostgreSQL; SQLite has one writer)."""
+    """Hold task writes back while a tally is recounted (PostgreSQL; SQLite has one writer)."""
     if connection.vendor == "postgresql":
         cursor.execute(f"LOCK TABLE {TASKS} IN SHARE MODE")
-
-
-def add_rows_after(cursor, last_id: int) -> None:
-    """Count the tasks with ids above ``last_id`` into the tally (their trigger was off)."""
-    cursor.execute(
-        f"INSERT INTO {TABLE} ({KEY}, n) SELECT {KEY}, COUNT(*) FROM {TASKS} "
-        f"WHERE id > %s GROUP BY {KEY} ORDER BY {KEY} "
-        f"ON CONFLICT ({KEY}) DO UPDATE SET n = {TABLE}.n + excluded.n",
-        [last_id],
-    )

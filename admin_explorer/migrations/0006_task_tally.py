@@ -12,16 +12,16 @@ from admin_explorer import tally
 
 
 def create_tally(apps, schema_editor):
-    triggers = tally.create_statements(schema_editor.connection.vendor)
+    triggers = tally.GROUPS.create_statements(schema_editor.connection.vendor)
     if not triggers:
         return  # no tally on this database: the explorer counts tasks directly
     schema_editor.create_model(apps.get_model("admin_explorer", "TaskTally"))
-    for statement in [*triggers, *tally.REBUILD]:
+    for statement in [*triggers, *tally.GROUPS.rebuild]:
         schema_editor.execute(statement)
 
 
 def drop_tally(apps, schema_editor):
-    statements = tally.drop_statements(schema_editor.connection.vendor)
+    statements = tally.GROUPS.drop_statements(schema_editor.connection.vendor)
     if not statements:
         return
     for statement in statements:

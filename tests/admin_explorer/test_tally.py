@@ -16,7 +16,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from admin_explorer import bulk, seeding, selectors, tally
-from admin_explorer.models import AnnotationTask, Dataset, TaskTally
+from admin_explorer.models import AnnotationTask, AnnotatorTally, Dataset, TaskTally
 from interviews.models import Job
 
 from .conftest import fetch, resolve
@@ -39,11 +39,30 @@ def tallied() -> Counter:
     )
 
 
+def counted_by_annotator() -> Counter:
+    return Counter(AnnotationTask.objects.values_list("annotator_id", "status"))
+
+
+def tallied_by_annotator() -> Counter:
+    return Counter(
+        {
+            (annotator, status): n
+            for annotator, status, n in AnnotatorTally.objects.values_list(
+                "annotator_id", "status", "n"
+            )
+            if n
+        }
+    )
+
+
 def assert_exact():
+    """Both tallies equal a fresh count, and their drift queries say so too."""
     assert tallied() == counted()
+    assert tallied_by_annotator() == counted_by_annotator()
     with connection.cursor() as cursor:
-        cursor.execute(tally.DRIFT)
-        assert cursor.fetchall() == []
+        for kept in tally.TALLIES:
+            cursor.execute(kept.drift)
+            assert cursor.fetchall() == []
 
 
 def new_task(world, **fields) -> AnnotationTask:
@@ -175,18 +194,20 @@ def test_concurrent_writers_in_one_group_lose_no_count():
     assert_exact()
 
 
-def test_rebuild_repairs_writes_that_went_around_the_triggers(world):
-    TaskTally.objects.filter(status="approved").update(n=999)  # as if restored from elsewhere
+@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally])
+def test_rebuild_repairs_writes_that_went_around_the_triggers(world, drifted):
+    drifted.objects.filter(status="approved").update(n=999)  # as if restored from elsewhere
     with pytest.raises(CommandError, match="tally groups differ"):
         call_command("rebuild_task_tally", "--check", stdout=StringIO())
     out = StringIO()
     call_command("rebuild_task_tally", stdout=out)
-    assert "Recounted 42 tasks" in out.getvalue()
-    assert "had drifted" in out.getvalue() and "(0 had drifted)" not in out.getvalue()
+    assert "Recounted 42 tasks into" in out.getvalue()
+    assert "(annotator_id, status)" in out.getvalue()
+    assert "had drifted" in out.getvalue() and "; 0 had drifted" not in out.getvalue()
     assert_exact()
     out = StringIO()
     call_command("rebuild_task_tally", "--check", stdout=out)
-    assert "matches the tasks" in out.getvalue()
+    assert "match the tasks" in out.getvalue()
 
 
 def test_fixtures_leave_the_derived_tables_to_the_triggers(world, tmp_path):
@@ -195,7 +216,11 @@ def test_fixtures_leave_the_derived_tables_to_the_triggers(world, tmp_path):
     dump = json.loads(out.getvalue())
     dumped = {entry["model"] for entry in dump}
     assert "admin_explorer.annotationtask" in dumped
-    assert not dumped & {"admin_explorer.tasktally", "admin_explorer.tasknameindex"}
+    assert not dumped & {
+        "admin_explorer.tasktally",
+        "admin_explorer.annotatortally",
+        "admin_explorer.tasknameindex",
+    }
 
     # A dump from before the router existed carries derived rows; loading must skip them.
     task = world.tasks[0]
@@ -236,6 +261,8 @@ def task_counts(captured) -> list[str]:
         {"tags": "audio"},
         {"tags": "pii,audio", "tags_mode": "any", "status": "pending"},
         {"project": "placeholder", "status": "in_review"},
+        {"annotator": "placeholder"},
+        {"annotator": "placeholder", "status": "approved,rejected,pending"},
     ],
 )
 def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world, params):
@@ -252,7 +279,7 @@ def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world,
         {"search": "lynx"},
         {"rating_min": "0"},
         {"created_from": "2025-03-05"},
-        {"annotator": "placeholder"},
+        {"annotator": "placeholder", "project": "placeholder"},
     ],
 )
 def test_other_filters_count_the_tasks(staff_client, world, params):

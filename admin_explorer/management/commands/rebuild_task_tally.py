@@ -1,6 +1,6 @@
-"""Recount the Data Explorer's task tally from the task table.
+"""Recount the Data Explorer's task tallies from the task table.
 
-The triggers keep the tally exact for every write made through SQL; this picks up writes
+The triggers keep the tallies exact for every write made through SQL; this picks up writes
 that went around them (a file-level restore, a load with triggers disabled). ``--check``
 only reports the groups that drifted and exits non-zero when any did.
 """
@@ -10,9 +10,17 @@ from django.db import connection, transaction
 
 from admin_explorer import tally
 
+#: What each tally's groups are called in the report.
+LABELS = {
+    tally.GROUPS: lambda job_id, dataset_id, status: (
+        f"project {job_id}, dataset {dataset_id}, {status}"
+    ),
+    tally.ANNOTATORS: lambda annotator_id, status: f"annotator {annotator_id}, {status}",
+}
+
 
 class Command(BaseCommand):
-    help = "Recount the task tally behind the Data Explorer's counts and filter menus."
+    help = "Recount the task tallies behind the Data Explorer's counts and filter menus."
 
     def add_arguments(self, parser):
         parser.add_argument(
@@ -23,26 +31,27 @@ class Command(BaseCommand):
         if not tally.available():
             self.stdout.write("Nothing to do: this database keeps no tally.")
             return
+        drifted = {}
         with transaction.atomic(), connection.cursor() as cursor:
             tally.lock_tasks(cursor)
-            cursor.execute(tally.DRIFT)
-            drifted = cursor.fetchall()
-            for job_id, dataset_id, status, stored, actual in drifted[:20]:
-                self.stdout.write(
-                    f"  project {job_id}, dataset {dataset_id}, {status}: "
-                    f"tally {stored}, tasks {actual}"
-                )
+            for kept in tally.TALLIES:
+                cursor.execute(kept.drift)
+                drifted[kept] = cursor.fetchall()
+                for *key, stored, actual in drifted[kept][:20]:
+                    self.stdout.write(f"  {LABELS[kept](*key)}: tally {stored}, tasks {actual}")
+            differing = sum(len(rows) for rows in drifted.values())
             if check:
-                if drifted:
-                    raise CommandError(f"{len(drifted)} tally groups differ from the tasks.")
-                self.stdout.write(self.style.SUCCESS("The task tally matches the tasks."))
+                if differing:
+                    raise CommandError(f"{differing} tally groups differ from the tasks.")
+                self.stdout.write(self.style.SUCCESS("The task tallies match the tasks."))
                 return
-            for statement in tally.REBUILD:
-                cursor.execute(statement)
-            cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(n), 0) FROM {tally.TABLE}")
-            groups, tasks = cursor.fetchone()
+            summary = []
+            for kept in tally.TALLIES:
+                for statement in kept.rebuild:
+                    cursor.execute(statement)
+                cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(n), 0) FROM {kept.table}")
+                groups, tasks = cursor.fetchone()
+                summary.append(f"{tasks:,} tasks into {groups:,} groups ({kept.key})")
         self.stdout.write(
-            self.style.SUCCESS(
-                f"Recounted {tasks:,} tasks into {groups:,} groups ({len(drifted)} had drifted)."
-            )
+            self.style.SUCCESS(f"Recounted {'; '.join(summary)}; {differing} had drifted.")
         )
