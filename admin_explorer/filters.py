@@ -133,10 +133,27 @@ class TaskFilterSet(django_filters.FilterSet):
         return self._tagged_ids
 
     def filter_search(self, queryset, name, value):
-        # Facets apply the filters again; look the small tables up once per request.
+        return selectors.filter_search(queryset, value, self.search_matches())
+
+    def search_matches(self) -> dict | None:
+        """The search's matching ids (``selectors.search_matches``), None without a search.
+        Facets apply the filters again; the small tables are looked up once per request."""
+        text = (self.form.cleaned_data.get("search") or "").strip()
+        if not text:
+            return None
         if getattr(self, "_search_matches", None) is None:
-            self._search_matches = selectors.search_matches(value.strip())
-        return selectors.filter_search(queryset, value, self._search_matches)
+            self._search_matches = selectors.search_matches(text)
+        return self._search_matches
+
+    def _tally_filters(self, columns: frozenset[str], filters: frozenset[str]) -> frozenset[str]:
+        """``filters``, plus the search when a tally with ``columns`` can apply it: it matched
+        no task name and only values of those columns (a surname: annotators only)."""
+        matches = self.search_matches()
+        if matches is None or matches["id"] != []:
+            return filters
+        if any(ids for column, ids in matches.items() if column != "id" and column not in columns):
+            return filters
+        return filters | {"search"}
 
     def filter_created_from(self, queryset, name, value):
         return queryset.filter(created_at__gte=value.start())
@@ -169,15 +186,20 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def tally_scope(self, skip: frozenset[str] = frozenset()):
         """The tally groups holding the matching tasks (filters in ``skip`` left out), or None
-        when a filter in use is not a group property or this database keeps no tally."""
-        if not tally.available() or self.in_use - skip - self.TALLY_FILTERS:
+        when a filter in use is not a group property or this database keeps no tally (a
+        search is one when it matched only projects and datasets)."""
+        allowed = self._tally_filters(frozenset(tally.GROUPS.columns), self.TALLY_FILTERS)
+        if not tally.available() or self.in_use - skip - allowed:
             return None
         return self.filter_queryset(TaskTally.objects.all(), skip)
 
     def annotator_tally_scope(self, skip: frozenset[str] = frozenset()):
         """The annotator tally's groups holding the matching tasks, or None when a filter in
         use (other than those in ``skip``) is not annotator or status."""
-        if not tally.available() or self.in_use - skip - self.ANNOTATOR_TALLY_FILTERS:
+        allowed = self._tally_filters(
+            frozenset(tally.ANNOTATORS.columns), self.ANNOTATOR_TALLY_FILTERS
+        )
+        if not tally.available() or self.in_use - skip - allowed:
             return None
         return self.filter_queryset(AnnotatorTally.objects.all(), skip)
 
@@ -198,8 +220,8 @@ class TaskFilterSet(django_filters.FilterSet):
     def paging_filters(self) -> frozenset[str]:
         """The filters in use, as ``paging`` weighs a walk: a search that matched no task name
         (a surname: only annotators) does not gather its matches along the names."""
-        matches = getattr(self, "_search_matches", None)
-        if "search" in self.in_use and matches is not None and matches["id"] == []:
+        matches = self.search_matches()
+        if matches is not None and matches["id"] == []:
             return self.in_use - {"search"}
         return self.in_use
 

@@ -263,6 +263,10 @@ def task_counts(captured) -> list[str]:
         {"project": "placeholder", "status": "in_review"},
         {"annotator": "placeholder"},
         {"annotator": "placeholder", "status": "approved,rejected,pending"},
+        {"search": "rafferty"},  # an annotator's name only
+        {"search": "rafferty", "status": "approved"},
+        {"search": "meadow", "status": "approved"},  # a dataset only
+        {"search": "apollo", "tags": "text"},  # a project only
     ],
 )
 def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world, params):
@@ -280,6 +284,8 @@ def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world,
         {"rating_min": "0"},
         {"created_from": "2025-03-05"},
         {"annotator": "placeholder", "project": "placeholder"},
+        {"search": "rafferty", "project": "placeholder"},
+        {"search": "meadow", "annotator": "placeholder"},
     ],
 )
 def test_other_filters_count_the_tasks(staff_client, world, params):
