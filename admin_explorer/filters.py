@@ -1,9 +1,11 @@
 """The explorer's FilterSet: parses and validates every filter parameter, then delegates to selectors."""
 
+import datetime as dt
 from functools import cached_property
 
 import django_filters
 from django import forms
+from django.db.models import Q
 
 from . import selectors, tally
 from .fields import (
@@ -12,7 +14,7 @@ from .fields import (
     IdListField,
     TagListField,
 )
-from .models import AnnotationTask, AnnotatorTally, Dataset, TaskTally
+from .models import AnnotationTask, AnnotatorTally, Dataset, DayTally, TaskTally
 
 
 class IdListFilter(django_filters.Filter):
@@ -99,6 +101,9 @@ class TaskFilterSet(django_filters.FilterSet):
     TALLY_FILTERS = frozenset({"project", "tags", "tags_mode", "status"})
     #: The filters the annotator tally can answer (its columns have the task table's names).
     ANNOTATOR_TALLY_FILTERS = frozenset({"annotator", "status"})
+    #: The filters the day tally can answer (the range by whole days, the status by group).
+    DATE_FILTERS = frozenset({"created_from", "created_to"})
+    DAY_TALLY_FILTERS = DATE_FILTERS | {"status"}
     #: The menus whose values are tally columns (projects, and tags through datasets).
     TALLY_FACETS = frozenset({"projects", "tags"})
 
@@ -209,6 +214,39 @@ class TaskFilterSet(django_filters.FilterSet):
         scope = self.tally_scope()
         return scope if scope is not None else self.annotator_tally_scope()
 
+    def day_count(self) -> int | None:
+        """The matching tasks, from the day tally: its whole UTC days inside the date range,
+        plus the tasks of the part-days at the range's ends (another time zone's midnight, a
+        datetime bound). None unless a date range and at most a status filter are in use."""
+        if (
+            not tally.available()
+            or not self.in_use & self.DATE_FILTERS
+            or self.in_use - self.DAY_TALLY_FILTERS
+        ):
+            return None
+        data = self.form.cleaned_data
+        start = data["created_from"].start() if data.get("created_from") else None
+        end = data["created_to"].end_exclusive() if data.get("created_to") else None
+        first = _utc_day(start, round_up=True) if start else None
+        stop = _utc_day(end, round_up=False) if end else None
+        if first is not None and stop is not None and first >= stop:
+            return None  # not one whole day: the tasks are counted
+        days = self.filter_queryset(DayTally.objects.all(), self.DATE_FILTERS)
+        if first is not None:
+            days = days.filter(created_day__gte=first)
+        if stop is not None:
+            days = days.filter(created_day__lt=stop)
+        total = selectors.tally_count(days)
+        edges = Q()
+        if start is not None and start < _midnight(first):
+            edges |= Q(created_at__gte=start, created_at__lt=_midnight(first))
+        if end is not None and _midnight(stop) < end:
+            edges |= Q(created_at__gte=_midnight(stop), created_at__lt=end)
+        if edges:
+            tasks = self.filter_queryset(self.queryset, self.DATE_FILTERS)
+            total += tasks.filter(edges).count()
+        return total
+
     @cached_property
     def in_use(self) -> frozenset[str]:
         """The parameters given a value (a rating bound of 0 counts: it excludes unrated tasks)."""
@@ -244,6 +282,19 @@ class TaskFilterSet(django_filters.FilterSet):
         return frozenset(
             facet for facet, ignored in self.FACET_IGNORES.items() if not ignored & self.in_use
         )
+
+
+def _midnight(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+
+
+def _utc_day(moment: dt.datetime, *, round_up: bool) -> dt.date:
+    """The UTC day ``moment`` falls in; with ``round_up``, the first day starting at or after it."""
+    utc = moment.astimezone(dt.UTC)
+    day = utc.date()
+    if round_up and utc != _midnight(day):
+        day += dt.timedelta(days=1)
+    return day
 
 
 def form_errors(form: forms.Form) -> dict[str, list[str]]:

@@ -225,6 +225,27 @@ class AnnotatorTally(models.Model):
         return f"{self.annotator_id}/{self.status}: {self.n}"
 
 
+class DayTally(models.Model):
+    """How many tasks were created on each UTC day in each status; see ``admin_explorer.tally``.
+
+    Written only by the triggers of migration 0013 and left out of fixtures, like ``TaskTally``.
+    """
+
+    created_day = models.DateField()
+    status = models.CharField(max_length=20, choices=AnnotationTask.Status.choices)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        managed = False  # migration 0013 creates the table together with its triggers
+        db_table = "admin_explorer_daytally"
+        constraints = [
+            models.UniqueConstraint(fields=["created_day", "status"], name="day_tally_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_day}/{self.status}: {self.n}"
+
+
 class FullTextMatch(models.Lookup):
     """``column MATCH query``: how an SQLite FTS5 table is asked to use its index."""
 

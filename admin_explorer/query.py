@@ -54,6 +54,9 @@ class ExplorerQuery:
         groups = self.filterset.count_scope()
         if groups is not None:
             return selectors.tally_count(groups)
+        by_day = self.filterset.day_count()
+        if by_day is not None:
+            return by_day
         return self.filterset.qs.count()
 
     def title_groups(self, count: int) -> list[tuple[list[int], int | None]] | None:

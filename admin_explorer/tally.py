@@ -1,14 +1,17 @@
-"""Task counts per group, kept exact by database triggers: two tallies.
+"""Task counts per group, kept exact by database triggers: three tallies.
 
 Counting a million tasks to show "1,000,000 results" reads a million index entries on every
 page load; the explorer's filter menus ask similar questions. So the tasks are also counted
-in two small tables, kept by triggers:
+in three small tables, kept by triggers:
 
 - ``GROUPS``: per (project, dataset, status), a few hundred rows. Project, tags and status
   are all properties of those groups, so while only those filters are in use, the count and
   the project and tag menus are read from it (migration 0006).
 - ``ANNOTATORS``: per (annotator, status), a few thousand rows. While only the annotator and
   status filters are in use, the count and the annotator menu come from it (migration 0012).
+- ``DAYS``: per (UTC day of creation, status), a few thousand rows. While only the date range
+  and status filters are in use, the count is its sum over the whole days plus the tasks of
+  the part-days at the range's ends (migration 0013).
 
 Triggers update them in the same transaction as the task write, so they are never stale and a
 rollback undoes both. PostgreSQL uses statement-level triggers with transition tables: a
@@ -28,19 +31,48 @@ TASKS = "admin_explorer_annotationtask"
 _OPS = ("insert", "delete", "update", "truncate")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Tally:
-    """One trigger-kept count table: ``table`` holds ``n`` tasks per value of ``columns``."""
+    """One trigger-kept count table: ``table`` holds ``n`` tasks per value of ``columns``.
+
+    A column is the task column of the same name unless ``derived`` gives its expression per
+    database (``{row}`` stands for the task row) and the task column it reads.
+    """
 
     table: str
     columns: tuple[str, ...]
+    derived: tuple[tuple[str, str, dict[str, str]], ...] = ()  # (column, task column, sql)
 
     @property
     def key(self) -> str:
         return ", ".join(self.columns)
 
+    def _source(self, column: str, row: str, vendor: str) -> str:
+        for name, _read, sql in self.derived:
+            if name == column:
+                return sql[vendor].format(row=row)
+        return f"{row}.{column}"
+
+    def _values(self, row: str, vendor: str) -> str:
+        """The key of ``row`` (a task row alias), each value named after its tally column."""
+        return ", ".join(f"{self._source(c, row, vendor)} AS {c}" for c in self.columns)
+
+    @property
+    def watched(self) -> tuple[str, ...]:
+        """The task columns the key is made of (an update of any other leaves it alone)."""
+        reads = {name: read for name, read, _sql in self.derived}
+        return tuple(reads.get(c, c) for c in self.columns)
+
     def _match(self, left: str, right: str) -> str:
         return " AND ".join(f"{left}.{c} = {right}.{c}" for c in self.columns)
+
+    def _counts(self, vendor: str, where: str = "") -> str:
+        """Tasks per key, counted from the task table."""
+        positions = ", ".join(str(i + 1) for i in range(len(self.columns)))
+        return (
+            f"SELECT {self._values(TASKS, vendor)}, COUNT(*) AS n FROM {TASKS}{where} "
+            f"GROUP BY {positions}"
+        )
 
     # ------------------------------------------------------------ PostgreSQL
     def _pg_apply(self, changes: str) -> str:
@@ -52,8 +84,8 @@ class Tally:
         )
 
     def postgresql_create(self) -> list[str]:
-        added = f"SELECT {self.key}, 1 AS delta FROM added"
-        removed = f"SELECT {self.key}, -1 AS delta FROM removed"
+        added = f"SELECT {self._values('added', 'postgresql')}, 1 AS delta FROM added"
+        removed = f"SELECT {self._values('removed', 'postgresql')}, -1 AS delta FROM removed"
         bodies = {
             "insert": (self._pg_apply(added), "NEW TABLE AS added"),
             "delete": (self._pg_apply(removed), "OLD TABLE AS removed"),
@@ -86,14 +118,14 @@ class Tally:
 
     # ------------------------------------------------------------ SQLite
     def _sqlite_add(self) -> str:
-        values = ", ".join(f"new.{c}" for c in self.columns)
+        values = ", ".join(self._source(c, "new", "sqlite") for c in self.columns)
         return (
             f"INSERT INTO {self.table} ({self.key}, n) VALUES ({values}, 1) "
             f"ON CONFLICT ({self.key}) DO UPDATE SET n = n + 1;"
         )
 
     def _sqlite_remove(self) -> str:
-        where = " AND ".join(f"{c} = old.{c}" for c in self.columns)
+        where = " AND ".join(f"{c} = {self._source(c, 'old', 'sqlite')}" for c in self.columns)
         return f"UPDATE {self.table} SET n = n - 1 WHERE {where};"
 
     @property
@@ -104,12 +136,13 @@ class Tally:
         )
 
     def sqlite_create(self) -> list[str]:
-        changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in self.columns)
+        changed = " OR ".join(f"old.{c} IS NOT new.{c}" for c in self.watched)
         return [
             self.sqlite_insert_trigger,
             f"CREATE TRIGGER IF NOT EXISTS {self.table}_delete AFTER DELETE ON {TASKS} "
             f"BEGIN {self._sqlite_remove()} END",
-            f"CREATE TRIGGER IF NOT EXISTS {self.table}_update AFTER UPDATE OF {self.key} "
+            f"CREATE TRIGGER IF NOT EXISTS {self.table}_update "
+            f"AFTER UPDATE OF {', '.join(self.watched)} "
             f"ON {TASKS} WHEN {changed} BEGIN {self._sqlite_remove()} {self._sqlite_add()} END",
         ]
 
@@ -125,20 +158,18 @@ class Tally:
     def drop_statements(self, vendor: str) -> list[str]:
         return {"sqlite": self.sqlite_drop, "postgresql": self.postgresql_drop}.get(vendor, list)()
 
-    @property
-    def rebuild(self) -> list[str]:
+    def rebuild(self, vendor: str) -> list[str]:
         """Recount every group from the tasks (after the triggers were bypassed)."""
         return [
             f"DELETE FROM {self.table}",
-            f"INSERT INTO {self.table} ({self.key}, n) "
-            f"SELECT {self.key}, COUNT(*) FROM {TASKS} GROUP BY {self.key}",
+            f"INSERT INTO {self.table} ({self.key}, n) SELECT {self.key}, n "
+            f"FROM ({self._counts(vendor)}) AS counts",
         ]
 
-    @property
-    def drift(self) -> str:
+    def drift(self, vendor: str) -> str:
         """Groups whose stored count differs from the tasks (no rows when the tally is exact):
         the key columns, then the stored and the actual count."""
-        counts = f"SELECT {self.key}, COUNT(*) AS n FROM {TASKS} GROUP BY {self.key}"
+        counts = self._counts(vendor)
         stored_key = ", ".join(f"t.{c}" for c in self.columns)
         actual_key = ", ".join(f"c.{c}" for c in self.columns)
         return (
@@ -152,9 +183,10 @@ class Tally:
 
     def add_rows_after(self, cursor, last_id: int) -> None:
         """Count the tasks with ids above ``last_id`` in (their insert trigger was off)."""
+        counts = self._counts(connection.vendor, " WHERE id > %s")
         cursor.execute(
-            f"INSERT INTO {self.table} ({self.key}, n) SELECT {self.key}, COUNT(*) FROM {TASKS} "
-            f"WHERE id > %s GROUP BY {self.key} ORDER BY {self.key} "
+            f"INSERT INTO {self.table} ({self.key}, n) SELECT {self.key}, n "
+            f"FROM ({counts}) AS counts WHERE 1 = 1 ORDER BY {self.key} "
             f"ON CONFLICT ({self.key}) DO UPDATE SET n = {self.table}.n + excluded.n",
             [last_id],
         )
@@ -162,7 +194,24 @@ class Tally:
 
 GROUPS = Tally("admin_explorer_tasktally", ("job_id", "dataset_id", "status"))
 ANNOTATORS = Tally("admin_explorer_annotatortally", ("annotator_id", "status"))
-TALLIES = (GROUPS, ANNOTATORS)
+#: The UTC day a task was created: any range of whole days is a sum over this tally, and the
+#: hours a range takes of its first and last day (another time zone, a datetime bound) are
+#: counted from the tasks.
+DAYS = Tally(
+    "admin_explorer_daytally",
+    ("created_day", "status"),
+    derived=(
+        (
+            "created_day",
+            "created_at",
+            {
+                "postgresql": "(({row}.created_at AT TIME ZONE 'UTC')::date)",
+                "sqlite": "date({row}.created_at)",
+            },
+        ),
+    ),
+)
+TALLIES = (GROUPS, ANNOTATORS, DAYS)
 
 
 def available() -> bool:

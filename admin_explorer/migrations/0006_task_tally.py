@@ -16,7 +16,7 @@ def create_tally(apps, schema_editor):
     if not triggers:
         return  # no tally on this database: the explorer counts tasks directly
     schema_editor.create_model(apps.get_model("admin_explorer", "TaskTally"))
-    for statement in [*triggers, *tally.GROUPS.rebuild]:
+    for statement in [*triggers, *tally.GROUPS.rebuild(schema_editor.connection.vendor)]:
         schema_editor.execute(statement)
 
 

@@ -5,6 +5,7 @@ filters allow, so a tally off by one would be a wrong number on the page. Every 
 writing tasks is checked against ``GROUP BY`` over the task table itself.
 """
 
+import datetime as dt
 import json
 import threading
 from collections import Counter
@@ -16,7 +17,7 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from admin_explorer import bulk, seeding, selectors, tally
-from admin_explorer.models import AnnotationTask, AnnotatorTally, Dataset, TaskTally
+from admin_explorer.models import AnnotationTask, AnnotatorTally, Dataset, DayTally, TaskTally
 from interviews.models import Job
 
 from .conftest import fetch, resolve
@@ -55,13 +56,31 @@ def tallied_by_annotator() -> Counter:
     )
 
 
+def counted_by_day() -> Counter:
+    return Counter(
+        (created.astimezone(dt.UTC).date(), status)
+        for created, status in AnnotationTask.objects.values_list("created_at", "status")
+    )
+
+
+def tallied_by_day() -> Counter:
+    return Counter(
+        {
+            (day, status): n
+            for day, status, n in DayTally.objects.values_list("created_day", "status", "n")
+            if n
+        }
+    )
+
+
 def assert_exact():
-    """Both tallies equal a fresh count, and their drift queries say so too."""
+    """Every tally equals a fresh count, and their drift queries say so too."""
     assert tallied() == counted()
     assert tallied_by_annotator() == counted_by_annotator()
+    assert tallied_by_day() == counted_by_day()
     with connection.cursor() as cursor:
         for kept in tally.TALLIES:
-            cursor.execute(kept.drift)
+            cursor.execute(kept.drift(connection.vendor))
             assert cursor.fetchall() == []
 
 
@@ -194,7 +213,7 @@ def test_concurrent_writers_in_one_group_lose_no_count():
     assert_exact()
 
 
-@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally])
+@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally, DayTally])
 def test_rebuild_repairs_writes_that_went_around_the_triggers(world, drifted):
     drifted.objects.filter(status="approved").update(n=999)  # as if restored from elsewhere
     with pytest.raises(CommandError, match="tally groups differ"):
@@ -219,6 +238,7 @@ def test_fixtures_leave_the_derived_tables_to_the_triggers(world, tmp_path):
     assert not dumped & {
         "admin_explorer.tasktally",
         "admin_explorer.annotatortally",
+        "admin_explorer.daytally",
         "admin_explorer.tasknameindex",
     }
 
@@ -267,6 +287,9 @@ def task_counts(captured) -> list[str]:
         {"search": "rafferty", "status": "approved"},
         {"search": "meadow", "status": "approved"},  # a dataset only
         {"search": "apollo", "tags": "text"},  # a project only
+        {"created_from": "2025-03-05"},
+        {"created_from": "2025-03-11", "created_to": "2025-03-12", "status": "approved,pending"},
+        {"created_to": "2025-03-11"},
     ],
 )
 def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world, params):
@@ -282,7 +305,8 @@ def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world,
     [
         {"search": "lynx"},
         {"rating_min": "0"},
-        {"created_from": "2025-03-05"},
+        {"created_from": "2025-03-11", "annotator": "placeholder"},
+        {"created_from": "2025-03-11T05:00:00Z", "created_to": "2025-03-11T23:00:00Z"},
         {"annotator": "placeholder", "project": "placeholder"},
         {"search": "rafferty", "project": "placeholder"},
         {"search": "meadow", "annotator": "placeholder"},
@@ -294,3 +318,26 @@ def test_other_filters_count_the_tasks(staff_client, world, params):
         body = fetch(staff_client, **params)
     assert len(task_counts(captured)) == 1
     assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"created_from": "2025-03-11"},
+        {"created_from": "2025-03-10", "created_to": "2025-03-12", "status": "approved,rejected"},
+        {"created_from": "2025-03-10T13:30:00+00:00", "created_to": "2025-03-13T02:00:00+00:00"},
+        {"created_to": "2025-03-11T07:00:00+00:00", "status": "pending"},
+    ],
+)
+def test_date_counts_add_whole_days_from_the_tally_and_count_the_part_days(
+    staff_client, world, settings, zone, params
+):
+    """A local day is not a UTC day: the part-days at the ends are counted from the tasks."""
+    settings.TIME_ZONE = zone
+    with CaptureQueriesContext(connection) as captured:
+        body = fetch(staff_client, **params)
+    assert len(task_counts(captured)) <= 1
+    assert any(tally.DAYS.table in q["sql"] for q in captured.captured_queries)
+    assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
+    assert body["count"] > 0

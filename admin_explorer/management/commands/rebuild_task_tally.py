@@ -16,6 +16,7 @@ LABELS = {
         f"project {job_id}, dataset {dataset_id}, {status}"
     ),
     tally.ANNOTATORS: lambda annotator_id, status: f"annotator {annotator_id}, {status}",
+    tally.DAYS: lambda day, status: f"created {day} (UTC), {status}",
 }
 
 
@@ -35,7 +36,7 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             tally.lock_tasks(cursor)
             for kept in tally.TALLIES:
-                cursor.execute(kept.drift)
+                cursor.execute(kept.drift(connection.vendor))
                 drifted[kept] = cursor.fetchall()
                 for *key, stored, actual in drifted[kept][:20]:
                     self.stdout.write(f"  {LABELS[kept](*key)}: tally {stored}, tasks {actual}")
@@ -47,7 +48,7 @@ class Command(BaseCommand):
                 return
             summary = []
             for kept in tally.TALLIES:
-                for statement in kept.rebuild:
+                for statement in kept.rebuild(connection.vendor):
                     cursor.execute(statement)
                 cursor.execute(f"SELECT COUNT(*), COALESCE(SUM(n), 0) FROM {kept.table}")
                 groups, tasks = cursor.fetchone()
