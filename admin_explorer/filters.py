@@ -14,7 +14,14 @@ from .fields import (
     IdListField,
     TagListField,
 )
-from .models import AnnotationTask, AnnotatorTally, Dataset, DayTally, TaskTally
+from .models import (
+    AnnotationTask,
+    AnnotatorTally,
+    Dataset,
+    DayTally,
+    RatingTally,
+    TaskTally,
+)
 
 
 class IdListFilter(django_filters.Filter):
@@ -104,6 +111,9 @@ class TaskFilterSet(django_filters.FilterSet):
     #: The filters the day tally can answer (the range by whole days, the status by group).
     DATE_FILTERS = frozenset({"created_from", "created_to"})
     DAY_TALLY_FILTERS = DATE_FILTERS | {"status"}
+    #: The filters the rating tally can answer.
+    RATING_FILTERS = frozenset({"rating_min", "rating_max"})
+    RATING_TALLY_FILTERS = RATING_FILTERS | {"status"}
     #: The menus whose values are tally columns (projects, and tags through datasets).
     TALLY_FACETS = frozenset({"projects", "tags"})
 
@@ -211,8 +221,21 @@ class TaskFilterSet(django_filters.FilterSet):
     def count_scope(self):
         """Tally groups whose ``n`` add up to the matching tasks, from whichever tally can
         express the filters in use; None when neither can (the tasks are counted)."""
-        scope = self.tally_scope()
-        return scope if scope is not None else self.annotator_tally_scope()
+        for scope in (self.tally_scope(), self.annotator_tally_scope(), self._rating_scope()):
+            if scope is not None:
+                return scope
+        return None
+
+    def _rating_scope(self):
+        """The rating tally's groups under a rating bound (and at most a status filter)."""
+        if (
+            not tally.available()
+            or not self.in_use & self.RATING_FILTERS
+            or self.in_use - self.RATING_TALLY_FILTERS
+        ):
+            return None
+        # The unrated tasks' group (-1) is below every bound.
+        return self.filter_queryset(RatingTally.objects.all()).filter(quality_rating__gte=0)
 
     def day_count(self) -> int | None:
         """The matching tasks, from the day tally: its whole UTC days inside the date range,

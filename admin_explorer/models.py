@@ -246,6 +246,26 @@ class DayTally(models.Model):
         return f"{self.created_day}/{self.status}: {self.n}"
 
 
+class RatingTally(models.Model):
+    """How many tasks hold each quality rating (-1: unrated) in each status; see
+    ``admin_explorer.tally``. Written only by the triggers of migration 0014, like ``TaskTally``.
+    """
+
+    quality_rating = models.DecimalField(max_digits=2, decimal_places=1)
+    status = models.CharField(max_length=20, choices=AnnotationTask.Status.choices)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        managed = False  # migration 0014 creates the table together with its triggers
+        db_table = "admin_explorer_ratingtally"
+        constraints = [
+            models.UniqueConstraint(fields=["quality_rating", "status"], name="rating_tally_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quality_rating}/{self.status}: {self.n}"
+
+
 class FullTextMatch(models.Lookup):
     """``column MATCH query``: how an SQLite FTS5 table is asked to use its index."""
 

@@ -8,7 +8,9 @@ duplicate entries for the name index). Saying no to ``allow_migrate`` for these 
 created by their migrations' own operations, not by ``migrate``'s model handling.
 """
 
-DERIVED_MODELS = frozenset({"tasknameindex", "tasktally", "annotatortally", "daytally"})
+DERIVED_MODELS = frozenset(
+    {"tasknameindex", "tasktally", "annotatortally", "daytally", "ratingtally"}
+)
 
 
 class DerivedTablesRouter:

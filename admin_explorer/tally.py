@@ -1,8 +1,8 @@
-"""Task counts per group, kept exact by database triggers: three tallies.
+"""Task counts per group, kept exact by database triggers: four tallies.
 
 Counting a million tasks to show "1,000,000 results" reads a million index entries on every
 page load; the explorer's filter menus ask similar questions. So the tasks are also counted
-in three small tables, kept by triggers:
+in four small tables, kept by triggers:
 
 - ``GROUPS``: per (project, dataset, status), a few hundred rows. Project, tags and status
   are all properties of those groups, so while only those filters are in use, the count and
@@ -12,6 +12,8 @@ in three small tables, kept by triggers:
 - ``DAYS``: per (UTC day of creation, status), a few thousand rows. While only the date range
   and status filters are in use, the count is its sum over the whole days plus the tasks of
   the part-days at the range's ends (migration 0013).
+- ``RATINGS``: per (rating, status), a few hundred rows. While only the rating bounds and the
+  status filter are in use, the count comes from it (migration 0014).
 
 Triggers update them in the same transaction as the task write, so they are never stale and a
 rollback undoes both. PostgreSQL uses statement-level triggers with transition tables: a
@@ -211,7 +213,20 @@ DAYS = Tally(
         ),
     ),
 )
-TALLIES = (GROUPS, ANNOTATORS, DAYS)
+#: Unrated tasks are kept under -1 (a unique key treats NULLs as all different); no rating
+#: bound admits it.
+RATINGS = Tally(
+    "admin_explorer_ratingtally",
+    ("quality_rating", "status"),
+    derived=(
+        (
+            "quality_rating",
+            "quality_rating",
+            {vendor: "COALESCE({row}.quality_rating, -1)" for vendor in ("postgresql", "sqlite")},
+        ),
+    ),
+)
+TALLIES = (GROUPS, ANNOTATORS, DAYS, RATINGS)
 
 
 def available() -> bool:

@@ -17,7 +17,14 @@ from django.db import connection, connections, transaction
 from django.test.utils import CaptureQueriesContext
 
 from admin_explorer import bulk, seeding, selectors, tally
-from admin_explorer.models import AnnotationTask, AnnotatorTally, Dataset, DayTally, TaskTally
+from admin_explorer.models import (
+    AnnotationTask,
+    AnnotatorTally,
+    Dataset,
+    DayTally,
+    RatingTally,
+    TaskTally,
+)
 from interviews.models import Job
 
 from .conftest import fetch, resolve
@@ -73,11 +80,24 @@ def tallied_by_day() -> Counter:
     )
 
 
+def counted_by_rating() -> Counter:
+    return Counter(
+        (-1 if rating is None else float(rating), status)
+        for rating, status in AnnotationTask.objects.values_list("quality_rating", "status")
+    )
+
+
+def tallied_by_rating() -> Counter:
+    rows = RatingTally.objects.values_list("quality_rating", "status", "n")
+    return Counter({(float(rating), status): n for rating, status, n in rows if n})
+
+
 def assert_exact():
     """Every tally equals a fresh count, and their drift queries say so too."""
     assert tallied() == counted()
     assert tallied_by_annotator() == counted_by_annotator()
     assert tallied_by_day() == counted_by_day()
+    assert tallied_by_rating() == counted_by_rating()
     with connection.cursor() as cursor:
         for kept in tally.TALLIES:
             cursor.execute(kept.drift(connection.vendor))
@@ -213,7 +233,7 @@ def test_concurrent_writers_in_one_group_lose_no_count():
     assert_exact()
 
 
-@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally, DayTally])
+@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally, DayTally, RatingTally])
 def test_rebuild_repairs_writes_that_went_around_the_triggers(world, drifted):
     drifted.objects.filter(status="approved").update(n=999)  # as if restored from elsewhere
     with pytest.raises(CommandError, match="tally groups differ"):
@@ -239,6 +259,7 @@ def test_fixtures_leave_the_derived_tables_to_the_triggers(world, tmp_path):
         "admin_explorer.tasktally",
         "admin_explorer.annotatortally",
         "admin_explorer.daytally",
+        "admin_explorer.ratingtally",
         "admin_explorer.tasknameindex",
     }
 
@@ -290,6 +311,9 @@ def task_counts(captured) -> list[str]:
         {"created_from": "2025-03-05"},
         {"created_from": "2025-03-11", "created_to": "2025-03-12", "status": "approved,pending"},
         {"created_to": "2025-03-11"},
+        {"rating_min": "0"},
+        {"rating_max": "3"},  # unrated tasks are not below 3
+        {"rating_min": "2.5", "rating_max": "4", "status": "approved,rejected"},
     ],
 )
 def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world, params):
@@ -304,7 +328,7 @@ def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world,
     "params",
     [
         {"search": "lynx"},
-        {"rating_min": "0"},
+        {"rating_min": "4", "annotator": "placeholder"},
         {"created_from": "2025-03-11", "annotator": "placeholder"},
         {"created_from": "2025-03-11T05:00:00Z", "created_to": "2025-03-11T23:00:00Z"},
         {"annotator": "placeholder", "project": "placeholder"},

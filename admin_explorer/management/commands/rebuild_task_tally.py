@@ -17,6 +17,7 @@ LABELS = {
     ),
     tally.ANNOTATORS: lambda annotator_id, status: f"annotator {annotator_id}, {status}",
     tally.DAYS: lambda day, status: f"created {day} (UTC), {status}",
+    tally.RATINGS: lambda rating, status: f"rating {rating} (-1: none), {status}",
 }
 
 
