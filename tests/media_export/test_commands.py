@@ -21,12 +21,6 @@ from media_export.services import register_upload
 from .helpers import SpoolBuilder, const, make_video, speechlike, tone, write_wav
 
 
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    return interview
-
-
 def run(*args):
     out = io.StringIO()
     call_command(*args, stdout=out, stderr=out)

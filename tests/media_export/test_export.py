@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from interviews.models import Interview
-from interviews.services import create_interview
 from media_export import ffmpeg
 from media_export.alignment import correlate, measure
 from media_export.exporting import run_export
@@ -23,11 +22,7 @@ REC_ERROR = 0.025  # recording_started is this far off (Chromium: about +-25 ms)
 SECONDS = 4.0
 
 
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.COMPLETED)
-    return interview
+INTERVIEW_STATUS = Interview.Status.COMPLETED  # see conftest.interview
 
 
 def build_case(

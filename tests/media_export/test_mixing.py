@@ -7,7 +7,6 @@ import wave
 import numpy as np
 import pytest
 
-from interviews.services import create_interview
 from media_export.mixing import INT16_MAX, KNEE, limit, render
 from media_export.models import MediaExport
 from media_export.services import ExportError, save_mixed_audio
@@ -210,12 +209,6 @@ def test_torn_index_and_unflushed_pcm_are_ignored():
     spool = read_session(directory)
     assert [c.seq for c in spool.mic] == [0, 1]
     assert spool.recording_started == REC
-
-
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    return interview
 
 
 def _digest(path):

@@ -8,17 +8,10 @@ from django_tasks_db.models import DBTaskResult
 from interviews import services as interview_services
 from interviews.invitations import make_token
 from interviews.models import Interview
-from interviews.services import create_interview
 from media_export import recording
 from media_export.models import MediaExport
 
 WEBM_HEAD = b"\x1a\x45\xdf\xa3" + b"\x00" * 60
-
-
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    return interview
 
 
 def part_url(interview, segment, n, token=None):

@@ -13,7 +13,6 @@ import pytest
 
 from interviews.invitations import make_token
 from interviews.models import Interview
-from interviews.services import create_interview
 from media_export import ffmpeg
 from media_export.exporting import run_export
 from media_export.mixing import read_wav
@@ -39,11 +38,7 @@ CLICK = round(2.0 * SR)  # a click 2 s into the second page's voice
 FRAME = 1 / 25
 
 
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.COMPLETED)
-    return Interview.objects.get(pk=interview.pk)
+INTERVIEW_STATUS = Interview.Status.COMPLETED  # see conftest.interview
 
 
 def voice_with_click(seed):

@@ -38,11 +38,7 @@ def bucket(endpoint, settings):
     return name
 
 
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.COMPLETED)
-    return interview
+INTERVIEW_STATUS = Interview.Status.COMPLETED  # see conftest.interview
 
 
 def on_node(settings, tmp_path, name):

@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 
 from interviews.models import Interview
-from interviews.services import create_interview
 from media_export import ffmpeg
 from media_export.exporting import run_export
 from media_export.models import MediaExport
@@ -23,11 +22,7 @@ REC_ERROR = 0.025
 SECONDS = 40.0
 
 
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    Interview.objects.filter(pk=interview.pk).update(status=Interview.Status.COMPLETED)
-    return interview
+INTERVIEW_STATUS = Interview.Status.COMPLETED  # see conftest.interview
 
 
 def build(tmp_path, interview_id, *, codec="vp8", rec_jump=None, mic_jump=None, quiet=None):

@@ -17,12 +17,6 @@ MP4_HEAD = b"\x00\x00\x00\x20ftypisom" + b"\x00" * 52
 URL = "/api/interviews/upload/video"
 
 
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    return interview
-
-
 def upload(client, interview_id, token, content, name="rec.webm", **extra):
     from django.core.files.uploadedfile import SimpleUploadedFile
 

@@ -24,12 +24,6 @@ from .helpers import SpoolBuilder, make_video, speechlike, write_wav
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def interview(db):
-    interview, _ = create_interview(job_title="Eng", candidate_name="C", candidate_email="c@x.io")
-    return interview
-
-
 @pytest.mark.django_db(transaction=True)
 def test_request_mixing_queues_a_task_that_the_worker_runs(settings):
     """The worker closes and reopens connections, so this test commits for real."""
