@@ -204,9 +204,7 @@ class TaskFilterSet(django_filters.FilterSet):
         when a filter in use is not a group property or this database keeps no tally (a
         search is one when it matched only projects and datasets)."""
         allowed = self._tally_filters(frozenset(tally.GROUPS.columns), self.TALLY_FILTERS)
-        if not tally.available() or self.in_use - skip - allowed:
-            return None
-        return self.filter_queryset(TaskTally.objects.all(), skip)
+        return self._groups(TaskTally, allowed, skip)
 
     def annotator_tally_scope(self, skip: frozenset[str] = frozenset()):
         """The annotator tally's groups holding the matching tasks, or None when a filter in
@@ -214,9 +212,14 @@ class TaskFilterSet(django_filters.FilterSet):
         allowed = self._tally_filters(
             frozenset(tally.ANNOTATORS.columns), self.ANNOTATOR_TALLY_FILTERS
         )
+        return self._groups(AnnotatorTally, allowed, skip)
+
+    def _groups(self, model, allowed: frozenset[str], skip: frozenset[str] = frozenset()):
+        """``model``'s tally groups filtered like the tasks, or None when a filter in use (other
+        than those in ``skip``) is not in ``allowed`` or this database keeps no tally."""
         if not tally.available() or self.in_use - skip - allowed:
             return None
-        return self.filter_queryset(AnnotatorTally.objects.all(), skip)
+        return self.filter_queryset(model.objects.all(), skip)
 
     def count_scope(self):
         """Tally groups whose ``n`` add up to the matching tasks, from whichever tally can
@@ -228,24 +231,22 @@ class TaskFilterSet(django_filters.FilterSet):
 
     def _rating_scope(self):
         """The rating tally's groups under a rating bound (and at most a status filter)."""
-        if (
-            not tally.available()
-            or not self.in_use & self.RATING_FILTERS
-            or self.in_use - self.RATING_TALLY_FILTERS
-        ):
+        if not self.in_use & self.RATING_FILTERS:
+            return None
+        groups = self._groups(RatingTally, self.RATING_TALLY_FILTERS)
+        if groups is None:
             return None
         # The unrated tasks' group (-1) is below every bound.
-        return self.filter_queryset(RatingTally.objects.all()).filter(quality_rating__gte=0)
+        return groups.filter(quality_rating__gte=0)
 
     def day_count(self) -> int | None:
         """The matching tasks, from the day tally: its whole UTC days inside the date range,
         plus the tasks of the part-days at the range's ends (another time zone's midnight, a
         datetime bound). None unless a date range and at most a status filter are in use."""
-        if (
-            not tally.available()
-            or not self.in_use & self.DATE_FILTERS
-            or self.in_use - self.DAY_TALLY_FILTERS
-        ):
+        if not self.in_use & self.DATE_FILTERS:
+            return None
+        days = self._groups(DayTally, self.DAY_TALLY_FILTERS, self.DATE_FILTERS)
+        if days is None:
             return None
         data = self.form.cleaned_data
         start = data["created_from"].start() if data.get("created_from") else None
@@ -254,7 +255,6 @@ class TaskFilterSet(django_filters.FilterSet):
         stop = _utc_day(end, round_up=False) if end else None
         if first is not None and stop is not None and first >= stop:
             return None  # not one whole day: the tasks are counted
-        days = self.filter_queryset(DayTally.objects.all(), self.DATE_FILTERS)
         if first is not None:
             days = days.filter(created_day__gte=first)
         if stop is not None:

@@ -183,6 +183,30 @@ class Tally:
             f") d WHERE stored <> actual"
         )
 
+    def migration(self, model_name: str) -> tuple:
+        """The (forward, backward) pair for ``RunPython``: create the unmanaged ``model_name``
+        table with its triggers and fill it from the tasks already there, or drop both. A
+        database without triggers gets neither, and its counts read the tasks."""
+
+        def install(apps, schema_editor):
+            vendor = schema_editor.connection.vendor
+            triggers = self.create_statements(vendor)
+            if not triggers:
+                return
+            schema_editor.create_model(apps.get_model("admin_explorer", model_name))
+            for statement in [*triggers, *self.rebuild(vendor)]:
+                schema_editor.execute(statement)
+
+        def uninstall(apps, schema_editor):
+            statements = self.drop_statements(schema_editor.connection.vendor)
+            if not statements:
+                return
+            for statement in statements:
+                schema_editor.execute(statement)
+            schema_editor.delete_model(apps.get_model("admin_explorer", model_name))
+
+        return install, uninstall
+
     def add_rows_after(self, cursor, last_id: int) -> None:
         """Count the tasks with ids above ``last_id`` in (their insert trigger was off)."""
         counts = self._counts(connection.vendor, " WHERE id > %s")

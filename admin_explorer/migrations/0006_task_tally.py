@@ -11,24 +11,6 @@ from django.db import migrations, models
 from admin_explorer import tally
 
 
-def create_tally(apps, schema_editor):
-    triggers = tally.GROUPS.create_statements(schema_editor.connection.vendor)
-    if not triggers:
-        return  # no tally on this database: the explorer counts tasks directly
-    schema_editor.create_model(apps.get_model("admin_explorer", "TaskTally"))
-    for statement in [*triggers, *tally.GROUPS.rebuild(schema_editor.connection.vendor)]:
-        schema_editor.execute(statement)
-
-
-def drop_tally(apps, schema_editor):
-    statements = tally.GROUPS.drop_statements(schema_editor.connection.vendor)
-    if not statements:
-        return
-    for statement in statements:
-        schema_editor.execute(statement)
-    schema_editor.delete_model(apps.get_model("admin_explorer", "TaskTally"))
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("admin_explorer", "0005_facet_covering_indexes"),
@@ -89,7 +71,7 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_tally, drop_tally),
+        migrations.RunPython(*tally.GROUPS.migration("TaskTally")),
         migrations.RemoveIndex(
             model_name="annotationtask",
             name="task_annot_created_cover_idx",

@@ -10,24 +10,6 @@ from django.db import migrations, models
 from admin_explorer import tally
 
 
-def create_tally(apps, schema_editor):
-    triggers = tally.ANNOTATORS.create_statements(schema_editor.connection.vendor)
-    if not triggers:
-        return  # no tally on this database: the explorer counts tasks directly
-    schema_editor.create_model(apps.get_model("admin_explorer", "AnnotatorTally"))
-    for statement in [*triggers, *tally.ANNOTATORS.rebuild(schema_editor.connection.vendor)]:
-        schema_editor.execute(statement)
-
-
-def drop_tally(apps, schema_editor):
-    statements = tally.ANNOTATORS.drop_statements(schema_editor.connection.vendor)
-    if not statements:
-        return
-    for statement in statements:
-        schema_editor.execute(statement)
-    schema_editor.delete_model(apps.get_model("admin_explorer", "AnnotatorTally"))
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("admin_explorer", "0011_date_cover_indexes"),
@@ -78,5 +60,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_tally, drop_tally),
+        migrations.RunPython(*tally.ANNOTATORS.migration("AnnotatorTally")),
     ]

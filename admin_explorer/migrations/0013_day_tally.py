@@ -9,25 +9,6 @@ from django.db import migrations, models
 from admin_explorer import tally
 
 
-def create_tally(apps, schema_editor):
-    vendor = schema_editor.connection.vendor
-    triggers = tally.DAYS.create_statements(vendor)
-    if not triggers:
-        return  # no tally on this database: the explorer counts tasks directly
-    schema_editor.create_model(apps.get_model("admin_explorer", "DayTally"))
-    for statement in [*triggers, *tally.DAYS.rebuild(vendor)]:
-        schema_editor.execute(statement)
-
-
-def drop_tally(apps, schema_editor):
-    statements = tally.DAYS.drop_statements(schema_editor.connection.vendor)
-    if not statements:
-        return
-    for statement in statements:
-        schema_editor.execute(statement)
-    schema_editor.delete_model(apps.get_model("admin_explorer", "DayTally"))
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("admin_explorer", "0012_annotator_tally"),
@@ -70,5 +51,5 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
-        migrations.RunPython(create_tally, drop_tally),
+        migrations.RunPython(*tally.DAYS.migration("DayTally")),
     ]
