@@ -19,6 +19,7 @@ from .models import (
     AnnotatorTally,
     Dataset,
     DayTally,
+    MonthTally,
     RatingTally,
     TaskTally,
 )
@@ -111,6 +112,8 @@ class TaskFilterSet(django_filters.FilterSet):
     #: The filters the day tally can answer (the range by whole days, the status by group).
     DATE_FILTERS = frozenset({"created_from", "created_to"})
     DAY_TALLY_FILTERS = DATE_FILTERS | {"status"}
+    #: The filters the month tally can answer (the range by whole months).
+    MONTH_TALLY_FILTERS = DATE_FILTERS | TALLY_FILTERS
     #: The filters the rating tally can answer.
     RATING_FILTERS = frozenset({"rating_min", "rating_max"})
     RATING_TALLY_FILTERS = RATING_FILTERS | {"status"}
@@ -240,26 +243,43 @@ class TaskFilterSet(django_filters.FilterSet):
         return groups.filter(quality_rating__gte=0)
 
     def day_count(self) -> int | None:
-        """The matching tasks, from the day tally: its whole UTC days inside the date range,
-        plus the tasks of the part-days at the range's ends (another time zone's midnight, a
-        datetime bound). None unless a date range and at most a status filter are in use."""
+        """The matching tasks under a date range, from a period tally: the day tally while at
+        most a status filter comes with the range, else the month tally while the others are
+        project, tag and status filters. The tally gives the whole periods inside the range;
+        the tasks of the part-periods at its ends (another time zone's midnight, a datetime
+        bound, a month begun) are counted. None when neither tally applies."""
         if not self.in_use & self.DATE_FILTERS:
             return None
         days = self._groups(DayTally, self.DAY_TALLY_FILTERS, self.DATE_FILTERS)
-        if days is None:
-            return None
+        if days is not None:
+            return self._period_count(days, "created_day", _day_start, _next_day)
+        allowed = self._tally_filters(frozenset(tally.MONTHS.columns), self.MONTH_TALLY_FILTERS)
+        months = self._groups(MonthTally, allowed, self.DATE_FILTERS)
+        if months is not None:
+            return self._period_count(months, "created_month", _month_start, _next_month)
+        return None
+
+    def _period_count(self, periods, field: str, period_start, next_period) -> int | None:
+        """``periods`` (tally groups already filtered but for the dates) summed over the whole
+        UTC periods inside the range, plus the tasks of its part-periods; None when the range
+        holds no whole period (the tasks are counted)."""
         data = self.form.cleaned_data
         start = data["created_from"].start() if data.get("created_from") else None
         end = data["created_to"].end_exclusive() if data.get("created_to") else None
-        first = _utc_day(start, round_up=True) if start else None
-        stop = _utc_day(end, round_up=False) if end else None
+        first = stop = None
+        if start is not None:
+            first = period_start(start)
+            if _midnight(first) != start.astimezone(dt.UTC):
+                first = next_period(first)
+        if end is not None:
+            stop = period_start(end)
         if first is not None and stop is not None and first >= stop:
-            return None  # not one whole day: the tasks are counted
+            return None
         if first is not None:
-            days = days.filter(created_day__gte=first)
+            periods = periods.filter(**{f"{field}__gte": first})
         if stop is not None:
-            days = days.filter(created_day__lt=stop)
-        total = selectors.tally_count(days)
+            periods = periods.filter(**{f"{field}__lt": stop})
+        total = selectors.tally_count(periods)
         edges = Q()
         if start is not None and start < _midnight(first):
             edges |= Q(created_at__gte=start, created_at__lt=_midnight(first))
@@ -311,13 +331,22 @@ def _midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
 
 
-def _utc_day(moment: dt.datetime, *, round_up: bool) -> dt.date:
-    """The UTC day ``moment`` falls in; with ``round_up``, the first day starting at or after it."""
-    utc = moment.astimezone(dt.UTC)
-    day = utc.date()
-    if round_up and utc != _midnight(day):
-        day += dt.timedelta(days=1)
-    return day
+def _day_start(moment: dt.datetime) -> dt.date:
+    """The UTC day ``moment`` falls in."""
+    return moment.astimezone(dt.UTC).date()
+
+
+def _next_day(day: dt.date) -> dt.date:
+    return day + dt.timedelta(days=1)
+
+
+def _month_start(moment: dt.datetime) -> dt.date:
+    """The first day of the UTC month ``moment`` falls in."""
+    return _day_start(moment).replace(day=1)
+
+
+def _next_month(first: dt.date) -> dt.date:
+    return (first + dt.timedelta(days=32)).replace(day=1)
 
 
 def form_errors(form: forms.Form) -> dict[str, list[str]]:

@@ -266,6 +266,33 @@ class RatingTally(models.Model):
         return f"{self.quality_rating}/{self.status}: {self.n}"
 
 
+class MonthTally(models.Model):
+    """How many tasks each (project, dataset, status) group gained in each UTC month of
+    creation; see ``admin_explorer.tally``. Written only by the triggers of migration 0015,
+    like ``TaskTally``.
+    """
+
+    created_month = models.DateField()  # the month's first day
+    job = models.ForeignKey(Job, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dataset = models.ForeignKey(
+        Dataset, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    status = models.CharField(max_length=20, choices=AnnotationTask.Status.choices)
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        managed = False  # migration 0015 creates the table together with its triggers
+        db_table = "admin_explorer_monthtally"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["created_month", "job", "dataset", "status"], name="month_tally_group"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_month:%Y-%m}/{self.job_id}/{self.dataset_id}/{self.status}: {self.n}"
+
+
 class FullTextMatch(models.Lookup):
     """``column MATCH query``: how an SQLite FTS5 table is asked to use its index."""
 

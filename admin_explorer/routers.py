@@ -9,7 +9,7 @@ created by their migrations' own operations, not by ``migrate``'s model handling
 """
 
 DERIVED_MODELS = frozenset(
-    {"tasknameindex", "tasktally", "annotatortally", "daytally", "ratingtally"}
+    {"tasknameindex", "tasktally", "annotatortally", "daytally", "ratingtally", "monthtally"}
 )
 
 

@@ -2,7 +2,7 @@
 
 Counting a million tasks to show "1,000,000 results" reads a million index entries on every
 page load; the explorer's filter menus ask similar questions. So the tasks are also counted
-in four small tables, kept by triggers:
+in five small tables, kept by triggers:
 
 - ``GROUPS``: per (project, dataset, status), a few hundred rows. Project, tags and status
   are all properties of those groups, so while only those filters are in use, the count and
@@ -14,6 +14,9 @@ in four small tables, kept by triggers:
   the part-days at the range's ends (migration 0013).
 - ``RATINGS``: per (rating, status), a few hundred rows. While only the rating bounds and the
   status filter are in use, the count comes from it (migration 0014).
+- ``MONTHS``: per (UTC month of creation, project, dataset, status), a few thousand rows. A
+  date range under project, tag and status filters is counted as its sum over the whole
+  months plus the tasks of the part-months at the range's ends (migration 0015).
 
 Triggers update them in the same transaction as the task write, so they are never stale and a
 rollback undoes both. PostgreSQL uses statement-level triggers with transition tables: a
@@ -250,7 +253,23 @@ RATINGS = Tally(
         ),
     ),
 )
-TALLIES = (GROUPS, ANNOTATORS, DAYS, RATINGS)
+#: The UTC month a task was created (its first day), with the task tally's groups: a date range
+#: under project, tag and status filters, which the day tally cannot split by dataset.
+MONTHS = Tally(
+    "admin_explorer_monthtally",
+    ("created_month", "job_id", "dataset_id", "status"),
+    derived=(
+        (
+            "created_month",
+            "created_at",
+            {
+                "postgresql": "(date_trunc('month', {row}.created_at AT TIME ZONE 'UTC')::date)",
+                "sqlite": "date({row}.created_at, 'start of month')",
+            },
+        ),
+    ),
+)
+TALLIES = (GROUPS, ANNOTATORS, DAYS, RATINGS, MONTHS)
 
 
 def available() -> bool:

@@ -22,6 +22,7 @@ from admin_explorer.models import (
     AnnotatorTally,
     Dataset,
     DayTally,
+    MonthTally,
     RatingTally,
     TaskTally,
 )
@@ -92,12 +93,29 @@ def tallied_by_rating() -> Counter:
     return Counter({(float(rating), status): n for rating, status, n in rows if n})
 
 
+def counted_by_month() -> Counter:
+    return Counter(
+        (created.astimezone(dt.UTC).date().replace(day=1), job, dataset, status)
+        for created, job, dataset, status in AnnotationTask.objects.values_list(
+            "created_at", "job_id", "dataset_id", "status"
+        )
+    )
+
+
+def tallied_by_month() -> Counter:
+    rows = MonthTally.objects.values_list("created_month", "job_id", "dataset_id", "status", "n")
+    return Counter(
+        {(month, job, dataset, status): n for month, job, dataset, status, n in rows if n}
+    )
+
+
 def assert_exact():
     """Every tally equals a fresh count, and their drift queries say so too."""
     assert tallied() == counted()
     assert tallied_by_annotator() == counted_by_annotator()
     assert tallied_by_day() == counted_by_day()
     assert tallied_by_rating() == counted_by_rating()
+    assert tallied_by_month() == counted_by_month()
     with connection.cursor() as cursor:
         for kept in tally.TALLIES:
             cursor.execute(kept.drift(connection.vendor))
@@ -233,7 +251,7 @@ def test_concurrent_writers_in_one_group_lose_no_count():
     assert_exact()
 
 
-@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally, DayTally, RatingTally])
+@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally, DayTally, RatingTally, MonthTally])
 def test_rebuild_repairs_writes_that_went_around_the_triggers(world, drifted):
     drifted.objects.filter(status="approved").update(n=999)  # as if restored from elsewhere
     with pytest.raises(CommandError, match="tally groups differ"):
@@ -314,6 +332,10 @@ def task_counts(captured) -> list[str]:
         {"rating_min": "0"},
         {"rating_max": "3"},  # unrated tasks are not below 3
         {"rating_min": "2.5", "rating_max": "4", "status": "approved,rejected"},
+        # Whole UTC months under project, tag and status filters: the month tally.
+        {"project": "placeholder", "created_from": "2025-03-01", "created_to": "2025-03-31"},
+        {"tags": "audio", "status": "approved,pending", "created_from": "2025-03-01"},
+        {"search": "meadow", "created_to": "2025-02-28"},  # a dataset only
     ],
 )
 def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world, params):
@@ -363,5 +385,30 @@ def test_date_counts_add_whole_days_from_the_tally_and_count_the_part_days(
         body = fetch(staff_client, **params)
     assert len(task_counts(captured)) <= 1
     assert any(tally.DAYS.table in q["sql"] for q in captured.captured_queries)
+    assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
+    assert body["count"] > 0
+
+
+@pytest.mark.parametrize("zone", ["UTC", "America/New_York", "Asia/Kolkata"])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"project": "placeholder", "created_from": "2025-02-15", "created_to": "2025-04-05"},
+        {"tags": "audio", "status": "approved,rejected", "created_from": "2025-02-28"},
+        {"tags": "pii,audio", "tags_mode": "any", "created_to": "2025-03-31T22:00:00+00:00"},
+        {"search": "apollo", "created_from": "2025-03-01T00:00:00+00:00"},  # a project only
+    ],
+)
+def test_dates_under_group_filters_add_whole_months_and_count_the_part_months(
+    staff_client, world, settings, zone, params
+):
+    """Project, tags and status with a date range: whole UTC months from the month tally, the
+    rest of the range counted from the tasks (at most one count of them)."""
+    settings.TIME_ZONE = zone
+    params = resolve(world, params)
+    with CaptureQueriesContext(connection) as captured:
+        body = fetch(staff_client, **params)
+    assert len(task_counts(captured)) <= 1
+    assert any(tally.MONTHS.table in q["sql"] for q in captured.captured_queries)
     assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
     assert body["count"] > 0
