@@ -1,4 +1,4 @@
-"""Task counts per group, kept exact by database triggers: four tallies.
+"""Task counts per group, kept exact by database triggers: five tallies.
 
 Counting a million tasks to show "1,000,000 results" reads a million index entries on every
 page load; the explorer's filter menus ask similar questions. So the tasks are also counted
