@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from itertools import islice
 
 from asgiref.sync import sync_to_async
+from django.db import connection
 from django.db.models import CharField, FloatField, QuerySet
 from django.db.models.functions import Cast
 
@@ -149,12 +150,14 @@ class Chunks:
     def __init__(self, queryset: QuerySet, encode, chunk_size: int | None = None):
         self.size = chunk_size or CHUNK_ROWS
         self.rows_read = 0
-        self._rows = queryset.iterator(chunk_size=self.size)
         self._encode = encode
+        self._own_transaction = _begin_streaming_read()
+        self._rows = None
         try:
+            self._rows = queryset.iterator(chunk_size=self.size)
             self._first = self._next()
         except BaseException:
-            self._rows.close()
+            self._close()
             raise
 
     def _next(self) -> tuple[bytes, int]:
@@ -172,7 +175,33 @@ class Chunks:
                     break
                 data, count = await sync_to_async(self._next)()
         finally:
-            await sync_to_async(self._rows.close)()
+            await sync_to_async(self._close)()
+
+    def _close(self) -> None:
+        try:
+            if self._rows is not None:
+                self._rows.close()
+        finally:
+            if self._own_transaction:
+                try:
+                    connection.rollback()  # it only read
+                finally:
+                    connection.set_autocommit(True)
+
+
+def _begin_streaming_read() -> bool:
+    """On PostgreSQL in autocommit, start a transaction for the export's cursor; whether it did.
+
+    Django declares its server-side cursor ``WITH HOLD`` in autocommit, and PostgreSQL then
+    computes and stores every row of the result when the declaring transaction commits, at
+    once: the download waited 40 s for its first byte at ten million tasks. Inside a
+    transaction the cursor yields rows as they are fetched (and the whole export reads one
+    snapshot). The transaction stays open while the client downloads.
+    """
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        return False
+    connection.set_autocommit(False)
+    return True
 
 
 async def _guarded(chunks: Chunks, opening: bytes, separator: bytes, closing: bytes, fmt: str):

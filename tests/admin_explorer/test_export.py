@@ -11,9 +11,13 @@ import json
 import re
 
 import pytest
+from asgiref.sync import async_to_sync
+from django.db import DatabaseError, connection
 
-from admin_explorer.models import AnnotationTask
+from admin_explorer.export import Chunks
+from admin_explorer.models import AnnotationTask, Annotator, Dataset
 from admin_explorer.selectors import COLUMNS
+from interviews.models import Job
 
 from .conftest import fetch
 
@@ -104,3 +108,40 @@ def test_format_parameter_is_not_taken_by_the_api_framework(staff_client, world)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/csv")
     b"".join(response)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's cursor kinds")
+@pytest.mark.django_db(transaction=True)
+def test_the_export_cursor_streams_instead_of_materializing_every_row():
+    """In autocommit a named cursor is declared WITH HOLD, and PostgreSQL then computes every
+    row before the first fetch returns (40 s at ten million tasks). The export reads inside its
+    own transaction instead, and leaves the connection in autocommit when it is done."""
+    job = Job.objects.create(title="Streamed")
+    dataset = Dataset.objects.create(job=job, title="Rows")
+    annotator = Annotator.objects.create(name="Ada", email="ada@example.com")
+    AnnotationTask.objects.bulk_create(
+        AnnotationTask(job=job, dataset=dataset, annotator=annotator, name=f"T{i}")
+        for i in range(25)
+    )
+    assert connection.get_autocommit()
+    chunks = Chunks(AnnotationTask.objects.order_by("id").values_list("id"), len, chunk_size=10)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT is_holdable FROM pg_cursors")
+        assert cursor.fetchall() == [(False,)]
+
+    async def drain():
+        return [data async for data in chunks]
+
+    assert async_to_sync(drain)() == [10, 10, 5]
+    assert connection.get_autocommit()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_cursors")
+        assert cursor.fetchone() == (0,)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_export_query_leaves_the_connection_in_autocommit():
+    with pytest.raises(DatabaseError):
+        Chunks(AnnotationTask.objects.extra(where=["no_such_column = 1"]).values_list("id"), len)
+    assert connection.get_autocommit()
+    assert AnnotationTask.objects.count() == 0  # the connection still answers
