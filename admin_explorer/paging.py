@@ -13,6 +13,7 @@ Both ends are known here (the count is computed before the page), so the plan is
 - at most ``SORT_ROWS`` matching rows: sort them. The sort key is wrapped so that no index
   offers the order, which leaves the filter's index the only good path on either database;
 - on SQLite, a walk of at most ``WALK_ROWS`` index entries: walk (``INDEXED BY``);
+- a range of the sort column alone (a month by creation): read off that column's index;
 - a sort by a project or dataset title: by *groups* (below);
 - otherwise the database's own plan.
 
@@ -71,6 +72,10 @@ CLUSTERED = {
     "created_at": frozenset({"created_from", "created_to"}),
     "updated_at": frozenset({"created_from", "created_to"}),
 }
+#: Filters that are a range of the sort column itself: its index holds exactly the matching
+#: rows, in the page's order, from the range's start. While they are the only filters in use,
+#: the page is read there (a month at 10M tasks sorted its 370,000 rows for each page).
+OWN_RANGE = {"created_at": frozenset({"created_from", "created_to"})}
 #: A walk reads one table row per index entry to test the filters, where a sort may read its
 #: keys off a covering index: it is taken when it reads this many times fewer entries.
 WALK_ADVANTAGE = 4
@@ -94,6 +99,8 @@ def plan(
     """
     if CORRELATED.get(sort_by, frozenset()) & filters:
         return "sort"
+    if filters and filters <= OWN_RANGE.get(sort_by, frozenset()):
+        return "walk" if connection.vendor == "sqlite" else "planner"
     if count is None:
         return "planner"
     # A walk along the sort column's index, where the filters do not gather on it.
