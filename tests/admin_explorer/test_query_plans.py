@@ -95,6 +95,7 @@ def test_several_annotators_by_update_walk_the_updated_index(tasks, monkeypatch)
     """The slowest call at 1M tasks: three annotators (a quarter of the tasks), newest
     update first. The page walks the ``updated_at`` index instead of sorting their tasks."""
     monkeypatch.setattr(paging, "SORT_ROWS", 0)
+    monkeypatch.setattr(paging, "GROUPED_ROWS", 0)
     busiest = Annotator.objects.annotate(n=Count("tasks")).order_by("-n", "id")
     annotators = list(busiest.values_list("id", flat=True)[:3])
     params = {"annotator": ",".join(map(str, annotators)), "sort_by": "updated_at"}
@@ -220,6 +221,7 @@ def test_title_sorts_read_by_groups_give_the_plain_order(
     if column == "dataset_title":
         assert any(len(ids) > 1 for ids, _n in groups)
     monkeypatch.setattr(paging, "SORT_ROWS", 0)
+    monkeypatch.setattr(paging, "GROUPED_ROWS", 0)
     served = []
     page = 1
     while len(served) < len(expected):
@@ -280,6 +282,7 @@ def test_a_deep_page_of_several_annotators_walks_the_update_index_alone(tasks, m
     """Three busy annotators' page 200 by update walks 36,000 entries at 1M tasks; the
     annotator is in the update index, so the walk reads no table row per entry."""
     monkeypatch.setattr(paging, "SORT_ROWS", 0)
+    monkeypatch.setattr(paging, "GROUPED_ROWS", 0)
     monkeypatch.setattr(paging, "WALK_ROWS", tasks)
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
@@ -304,6 +307,7 @@ def test_uncounted_title_groups_give_the_plain_order(
     expected = list(query.tasks().values_list("id", flat=True))
     monkeypatch.setattr(explorer_query, "GROUP_COUNT_ROWS", 0)
     monkeypatch.setattr(paging, "SORT_ROWS", 0)
+    monkeypatch.setattr(paging, "GROUPED_ROWS", 0)
     groups = query.title_groups(len(expected))
     if column == "annotator_name":
         # The chosen annotators' counts are read from the annotator tally, not counted.
@@ -327,6 +331,7 @@ def test_a_title_under_busy_annotators_is_read_in_id_order(tasks, monkeypatch, c
     1M tasks) for one page. Each title's tasks are read along its own index in id order."""
     monkeypatch.setattr(explorer_query, "GROUP_COUNT_ROWS", 0)
     monkeypatch.setattr(paging, "SORT_ROWS", 0)
+    monkeypatch.setattr(paging, "GROUPED_ROWS", 0)
     params = {"annotator": busiest_annotators(), "sort_by": column}
     query = parse_query(params, PageParamsSerializer)
     count = query.count()
@@ -367,6 +372,7 @@ def test_a_date_range_by_update_is_never_walked(tasks, monkeypatch):
     tasks were updated long ago, so the walk read most of the index (22 s). Under a date
     range the update order is always sorted from the matches."""
     monkeypatch.setattr(paging, "SORT_ROWS", 0)
+    monkeypatch.setattr(paging, "GROUPED_ROWS", 0)
     monkeypatch.setattr(paging, "WALK_ROWS", tasks)
     params = {"created_from": "2000-01-01", "created_to": "2999-12-31", "sort_by": "updated_at"}
     query = parse_query(params, PageParamsSerializer)
@@ -405,3 +411,38 @@ def test_a_date_range_by_creation_reads_the_range_off_the_creation_index(
     query = parse_query(params, PageParamsSerializer)
     everything = list(query.tasks().values_list("id", flat=True))
     assert ids == everything[(page - 1) * 20 : page * 20]
+
+
+@pytest.mark.parametrize("column", ["project_title", "dataset_title"])
+def test_a_month_by_title_is_read_by_groups_not_sorted_with_its_titles(
+    vacuumed_tasks, monkeypatch, column
+):
+    """A month of tasks (37,000 at 1M) by project title was sorted with the titles joined to
+    every match; above ``GROUPED_ROWS`` matches the page is read title by title instead."""
+    middle = selectors.all_tasks().order_by("created_at").values_list("created_at", flat=True)
+    day = middle[vacuumed_tasks // 2].date()
+    params = {
+        "created_from": (day - dt.timedelta(days=60)).isoformat(),
+        "created_to": (day + dt.timedelta(days=60)).isoformat(),
+        "sort_by": column,
+    }
+    query = parse_query(params, PageParamsSerializer)
+    count = query.count()
+    monkeypatch.setattr(paging, "GROUPED_ROWS", count // 2)
+    assert count <= paging.SORT_ROWS  # few enough that it used to be sorted
+    with CaptureQueriesContext(connection) as captured:
+        ids = paging.page_ids(
+            query.tasks(),
+            0,
+            50,
+            count,
+            column,
+            selectors.total_tasks,
+            groups=lambda: query.title_groups(count),
+            descending=query.sort_dir == "desc",
+            filters=query.filterset.paging_filters,
+        )
+    for captured_query in captured.captured_queries:
+        plan = plan_of(captured_query["sql"].replace("%", "%%"), [])
+        assert plan["sorts"] == [], plan["text"]
+    assert ids == list(query.tasks().values_list("id", flat=True)[:50])
