@@ -297,13 +297,18 @@ class TaskFilterSet(django_filters.FilterSet):
             name for name, value in self.form.cleaned_data.items() if value not in (None, "", [])
         )
 
+    #: The filter a search acts as when it matched no task name, by the column it matched.
+    SEARCH_ACTS_AS = {"job_id": "project", "dataset_id": "tags", "annotator_id": "annotator"}
+
     @property
     def paging_filters(self) -> frozenset[str]:
         """The filters in use, as ``paging`` weighs a walk: a search that matched no task name
-        (a surname: only annotators) does not gather its matches along the names."""
+        (a surname: only annotators) does not gather its matches along the names; it filters
+        like the filters of the columns it matched."""
         matches = self.search_matches()
         if matches is not None and matches["id"] == []:
-            return self.in_use - {"search"}
+            acts_as = {self.SEARCH_ACTS_AS[column] for column, ids in matches.items() if ids}
+            return self.in_use - {"search"} | acts_as
         return self.in_use
 
     def facet_scopes(self) -> tuple[dict, dict, dict]:

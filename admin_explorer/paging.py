@@ -189,6 +189,8 @@ def page_ids(
     included, ``id`` breaking ties), so the rows are the same and the database skips at most
     half of them.
     """
+    if count == 0:
+        return []  # nothing to read (and a search matching nothing has no SQL to run)
     if groups is not None and sort_by in GROUPED_SORTS and (count is None or count > GROUPED_ROWS):
         title_groups = groups()
         if title_groups is not None:

@@ -111,8 +111,9 @@ def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all", ids=None)
     return qs.filter(in_list("dataset_id", ids))
 
 
-#: A task-name search matching at most this many tasks is turned into a literal id list.
-SEARCH_NAME_IDS = 5_000
+#: A task-name search matching at most this many tasks is turned into a literal id list
+#: (and the request reads its matches once: ``ExplorerQuery.bounded``).
+SEARCH_NAME_IDS = 20_000
 
 
 def search_matches(text: str) -> dict[str, list[int] | None]:
@@ -264,6 +265,11 @@ def page_rows(
     ``filters``: see ``paging.page_ids``.
     """
     ids = paging.page_ids(qs, offset, limit, count, sort_by, total, groups, descending, filters)
+    return rows_of(ids)
+
+
+def rows_of(ids: list[int]) -> list[dict]:
+    """The rows of the tasks ``ids`` as dicts, in that order (two queries)."""
     if not ids:
         return []
     position = {task_id: i for i, task_id in enumerate(ids)}
@@ -286,6 +292,7 @@ def facets(
     tallies_for: dict[str, QuerySet | None],
     listed: QuerySet | None = None,
     sharing: frozenset[str] = frozenset(),
+    triples: list[tuple[int, int, int]] | None = None,
 ) -> dict[str, list]:
     """Projects, annotators and tags present in the rows matching the *other* filters.
 
@@ -301,13 +308,13 @@ def facets(
     project, a search) make this slow. The facets in ``sharing`` (whose own filter is not
     in use) read exactly the listed rows; when those are few (``listed`` is given: at most
     ``DISTINCT_FACET_ROWS``), one pass over them collecting the distinct (project,
-    annotator, dataset) triples serves all of them, and names are looked up by id.
+    annotator, dataset) triples serves all of them, and names are looked up by id. A caller
+    that read those rows already passes their ``triples`` instead.
     """
     groups = {
         facet: scope.filter(n__gt=0) for facet, scope in tallies_for.items() if scope is not None
     }
-    triples = None
-    if listed is not None and sharing - groups.keys():
+    if triples is None and listed is not None and sharing - groups.keys():
         triples = list(
             listed.order_by().values_list("job_id", "annotator_id", "dataset_id").distinct()
         )

