@@ -151,7 +151,12 @@ class TaskFilterSet(django_filters.FilterSet):
         return self._tagged_ids
 
     def filter_search(self, queryset, name, value):
-        return selectors.filter_search(queryset, value, self.search_matches())
+        # Facets and tallies filter again: the condition (up to 20,000 ids) is built once.
+        if getattr(self, "_search_condition", None) is None:
+            self._search_condition = selectors.search_condition(value, self.search_matches())
+        if self._search_condition is None:
+            return queryset
+        return queryset.filter(self._search_condition)
 
     def search_matches(self) -> dict | None:
         """The search's matching ids (``selectors.search_matches``), None without a search.

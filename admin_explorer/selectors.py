@@ -176,9 +176,16 @@ def name_contains(text: str) -> Q:
 def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> QuerySet:
     """Case-insensitive substring over task name, the project, dataset and annotator titles
     and the dataset's tag names."""
+    condition = search_condition(text, matches)
+    return qs if condition is None else qs.filter(condition)
+
+
+def search_condition(text: str, matches: dict | None = None) -> Q | None:
+    """``filter_search``'s condition (None for a blank text); ``matches`` as ``search_matches``
+    gives them."""
     text = text.strip()
     if not text:
-        return qs
+        return None
     matches = search_matches(text) if matches is None else matches
     condition = Q(pk__in=[])  # matches nothing; OR-ed with the real conditions below
     if matches["id"] is None:
@@ -186,7 +193,7 @@ def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> Query
     for field, ids in matches.items():
         if ids:
             condition |= in_list(field, ids)
-    return qs.filter(condition)
+    return condition
 
 
 def filter_rating(qs: QuerySet, low: Decimal | None, high: Decimal | None) -> QuerySet:
