@@ -16,6 +16,7 @@ from .fields import (
 )
 from .models import (
     AnnotationTask,
+    AnnotatorProjectTally,
     AnnotatorTally,
     Dataset,
     DayTally,
@@ -112,6 +113,8 @@ class TaskFilterSet(django_filters.FilterSet):
     #: The filters the day tally can answer (the range by whole days, the status by group).
     DATE_FILTERS = frozenset({"created_from", "created_to"})
     DAY_TALLY_FILTERS = DATE_FILTERS | {"status"}
+    #: The filters the annotator-project tally can answer (for the annotator menu).
+    ANNOTATOR_PROJECT_FILTERS = frozenset({"project", "annotator"})
     #: The filters the month tally can answer (the range by whole months).
     MONTH_TALLY_FILTERS = DATE_FILTERS | TALLY_FILTERS
     #: The filters the rating tally can answer.
@@ -328,6 +331,10 @@ class TaskFilterSet(django_filters.FilterSet):
                 tallies[facet] = self.tally_scope(skip)
             elif facet == "annotators":
                 tallies[facet] = self.annotator_tally_scope(skip)
+                if tallies[facet] is None:
+                    tallies[facet] = self._groups(
+                        AnnotatorProjectTally, self.ANNOTATOR_PROJECT_FILTERS, skip
+                    )
         return tasks, datasets, tallies
 
     def facets_sharing_rows(self) -> frozenset[str]:

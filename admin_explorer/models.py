@@ -293,6 +293,28 @@ class MonthTally(models.Model):
         return f"{self.created_month:%Y-%m}/{self.job_id}/{self.dataset_id}/{self.status}: {self.n}"
 
 
+class AnnotatorProjectTally(models.Model):
+    """How many tasks each annotator holds in each project; see ``admin_explorer.tally``.
+    Written only by the triggers of migration 0016, like ``TaskTally``.
+    """
+
+    job = models.ForeignKey(Job, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    annotator = models.ForeignKey(
+        Annotator, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    n = models.BigIntegerField(default=0)
+
+    class Meta:
+        managed = False  # migration 0016 creates the table together with its triggers
+        db_table = "admin_explorer_annotatorprojecttally"
+        constraints = [
+            models.UniqueConstraint(fields=["job", "annotator"], name="annotator_project_group")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.annotator_id}: {self.n}"
+
+
 class FullTextMatch(models.Lookup):
     """``column MATCH query``: how an SQLite FTS5 table is asked to use its index."""
 

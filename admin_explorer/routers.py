@@ -9,7 +9,15 @@ created by their migrations' own operations, not by ``migrate``'s model handling
 """
 
 DERIVED_MODELS = frozenset(
-    {"tasknameindex", "tasktally", "annotatortally", "daytally", "ratingtally", "monthtally"}
+    {
+        "tasknameindex",
+        "tasktally",
+        "annotatortally",
+        "daytally",
+        "ratingtally",
+        "monthtally",
+        "annotatorprojecttally",
+    }
 )
 
 

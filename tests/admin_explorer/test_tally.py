@@ -19,6 +19,7 @@ from django.test.utils import CaptureQueriesContext
 from admin_explorer import bulk, seeding, selectors, tally
 from admin_explorer.models import (
     AnnotationTask,
+    AnnotatorProjectTally,
     AnnotatorTally,
     Dataset,
     DayTally,
@@ -109,6 +110,15 @@ def tallied_by_month() -> Counter:
     )
 
 
+def counted_by_annotator_project() -> Counter:
+    return Counter(AnnotationTask.objects.values_list("job_id", "annotator_id"))
+
+
+def tallied_by_annotator_project() -> Counter:
+    rows = AnnotatorProjectTally.objects.values_list("job_id", "annotator_id", "n")
+    return Counter({(job, annotator): n for job, annotator, n in rows if n})
+
+
 def assert_exact():
     """Every tally equals a fresh count, and their drift queries say so too."""
     assert tallied() == counted()
@@ -116,6 +126,7 @@ def assert_exact():
     assert tallied_by_day() == counted_by_day()
     assert tallied_by_rating() == counted_by_rating()
     assert tallied_by_month() == counted_by_month()
+    assert tallied_by_annotator_project() == counted_by_annotator_project()
     with connection.cursor() as cursor:
         for kept in tally.TALLIES:
             cursor.execute(kept.drift(connection.vendor))
@@ -251,9 +262,13 @@ def test_concurrent_writers_in_one_group_lose_no_count():
     assert_exact()
 
 
-@pytest.mark.parametrize("drifted", [TaskTally, AnnotatorTally, DayTally, RatingTally, MonthTally])
+@pytest.mark.parametrize(
+    "drifted", [TaskTally, AnnotatorTally, DayTally, RatingTally, MonthTally, AnnotatorProjectTally]
+)
 def test_rebuild_repairs_writes_that_went_around_the_triggers(world, drifted):
-    drifted.objects.filter(status="approved").update(n=999)  # as if restored from elsewhere
+    drifted.objects.filter(pk__in=drifted.objects.order_by("pk").values("pk")[:2]).update(
+        n=999  # as if restored from elsewhere
+    )
     with pytest.raises(CommandError, match="tally groups differ"):
         call_command("rebuild_task_tally", "--check", stdout=StringIO())
     out = StringIO()
@@ -411,3 +426,26 @@ def test_dates_under_group_filters_add_whole_months_and_count_the_part_months(
     assert any(tally.MONTHS.table in q["sql"] for q in captured.captured_queries)
     assert body["count"] == len(fetch(staff_client, page_size=500, **params)["results"])
     assert body["count"] > 0
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"project": "placeholder"},
+        {"project": "placeholder", "annotator": "placeholder"},
+    ],
+)
+def test_the_annotator_menu_under_project_filters_comes_from_the_tally(staff_client, world, params):
+    """Under project (and annotator) filters the annotator menu lists the annotators with
+    tasks in those projects, read from the annotator-project tally, not from the tasks."""
+    params = resolve(world, params)
+    with CaptureQueriesContext(connection) as captured:
+        body = fetch(staff_client, **params)
+    menu = [
+        q["sql"] for q in captured.captured_queries if 'FROM "admin_explorer_annotator"' in q["sql"]
+    ]
+    assert len(menu) == 1 and tally.ANNOTATOR_PROJECTS.table in menu[0]
+    assert tally.TASKS not in menu[0]
+    projects = {int(p) for p in str(params["project"]).split(",")}
+    expected = {t.annotator_id for t in world.tasks if t.job_id in projects}
+    assert {a["id"] for a in body["facets"]["annotators"]} == expected

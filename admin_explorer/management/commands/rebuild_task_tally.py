@@ -18,6 +18,9 @@ LABELS = {
     tally.ANNOTATORS: lambda annotator_id, status: f"annotator {annotator_id}, {status}",
     tally.DAYS: lambda day, status: f"created {day} (UTC), {status}",
     tally.RATINGS: lambda rating, status: f"rating {rating} (-1: none), {status}",
+    tally.ANNOTATOR_PROJECTS: lambda job_id, annotator_id: (
+        f"project {job_id}, annotator {annotator_id}"
+    ),
     tally.MONTHS: lambda month, job_id, dataset_id, status: (
         f"created {str(month)[:7]} (UTC), project {job_id}, dataset {dataset_id}, {status}"
     ),
