@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from admin_explorer.lookups import in_list
+from admin_explorer.lookups import IdArray, in_list
 from admin_explorer.models import AnnotationTask
 
 
@@ -33,3 +33,19 @@ def test_postgresql_gets_one_array_literal_cast_to_the_column_type(world):
         assert AnnotationTask.objects.filter(in_list("pk", ids)).count() == len(ids)
     sql = captured.captured_queries[-1]["sql"]
     assert f"= ANY('{{{','.join(map(str, ids))}}}'::bigint[])" in sql
+
+
+@pytest.mark.skipif(connection.vendor == "postgresql", reason="SQLite writes the list inline")
+def test_other_databases_get_the_ids_inline_with_no_parameter_each(world):
+    ids = [t.pk for t in world.tasks]
+    sql, params = (
+        AnnotationTask.objects.filter(in_list("pk", ids)).values("pk").query.sql_with_params()
+    )
+    assert f"IN ({','.join(map(str, ids))})" in sql and params == ()
+
+
+def test_only_integers_are_written_out():
+    with pytest.raises(TypeError):
+        IdArray([1, "2) OR (1=1"])
+    with pytest.raises(TypeError):
+        IdArray([1, True])
