@@ -78,6 +78,16 @@ def page_query(params: dict, offset: int = 0, limit: int = 50) -> tuple[list[int
     return ids, plan_of(sql.replace("%", "%%"), [])
 
 
+def range_around_the_middle(tasks: int, days: int) -> dict:
+    """``created_from``/``created_to`` spanning ``days`` either side of the median task's day."""
+    middle = selectors.all_tasks().order_by("created_at").values_list("created_at", flat=True)
+    day = middle[tasks // 2].date()
+    return {
+        "created_from": (day - dt.timedelta(days=days)).isoformat(),
+        "created_to": (day + dt.timedelta(days=days)).isoformat(),
+    }
+
+
 @pytest.mark.parametrize("direction", ["asc", "desc"])
 @pytest.mark.parametrize("column", DIRECT_SORTS)
 def test_every_direct_sort_reads_an_index_in_order(tasks, monkeypatch, column, direction):
@@ -265,11 +275,8 @@ def test_a_date_range_is_sorted_from_the_date_index_alone(vacuumed_tasks, monkey
     sort keys come from the creation index, not from one table row each (a month at 1M
     tasks read 14,000 table blocks: 50-110 ms)."""
     monkeypatch.setattr(paging, "SORT_ROWS", vacuumed_tasks)
-    middle = selectors.all_tasks().order_by("created_at").values_list("created_at", flat=True)
-    day = middle[vacuumed_tasks // 2].date()
     params = {
-        "created_from": (day - dt.timedelta(days=15)).isoformat(),
-        "created_to": (day + dt.timedelta(days=15)).isoformat(),
+        **range_around_the_middle(vacuumed_tasks, days=15),
         "sort_by": column,
     }
     ids, plan = page_query(params)
@@ -397,11 +404,8 @@ def test_a_date_range_by_creation_reads_the_range_off_the_creation_index(
     page's order, so the page is read from the range's start with no sort (a month at 10M
     tasks sorted its 370,000 rows for each page)."""
     monkeypatch.setattr(paging, "SORT_ROWS", vacuumed_tasks)  # as if the month were "few"
-    middle = selectors.all_tasks().order_by("created_at").values_list("created_at", flat=True)
-    day = middle[vacuumed_tasks // 2].date()
     params = {
-        "created_from": (day - dt.timedelta(days=15)).isoformat(),
-        "created_to": (day + dt.timedelta(days=15)).isoformat(),
+        **range_around_the_middle(vacuumed_tasks, days=15),
         "sort_by": "created_at",
         "sort_dir": direction,
     }
@@ -421,11 +425,8 @@ def test_a_month_by_title_is_read_by_groups_not_sorted_with_its_titles(
     every match; above ``GROUPED_ROWS`` matches the page is read title by title instead.
     (By dataset title PostgreSQL may sort one dataset's month in id order: a few thousand
     rows, which its statistics price below a walk.)"""
-    middle = selectors.all_tasks().order_by("created_at").values_list("created_at", flat=True)
-    day = middle[vacuumed_tasks // 2].date()
     params = {
-        "created_from": (day - dt.timedelta(days=60)).isoformat(),
-        "created_to": (day + dt.timedelta(days=60)).isoformat(),
+        **range_around_the_middle(vacuumed_tasks, days=60),
         "sort_by": column,
     }
     query = parse_query(params, PageParamsSerializer)
