@@ -57,8 +57,11 @@ def in_list(field: str, values) -> Q:
     """``field`` is one of ``values``: ``= ANY(array)`` on PostgreSQL, ``IN (...)`` elsewhere.
     Integer ids are written out once (``IdArray``); other values are bound one by one."""
     values = list(values)
-    if values and all(type(value) is int for value in values):
-        return Q(**{f"{field}__any": IdArray(values)})
+    if values:
+        try:
+            return Q(**{f"{field}__any": IdArray(values)})  # checks that every value is an int
+        except TypeError:
+            pass
     if connection.vendor == "postgresql":
         return Q(**{f"{field}__any": values})
     return Q(**{f"{field}__in": values})

@@ -173,16 +173,10 @@ def name_contains(text: str) -> Q:
     return Q(name__icontains=text)
 
 
-def filter_search(qs: QuerySet, text: str, matches: dict | None = None) -> QuerySet:
-    """Case-insensitive substring over task name, the project, dataset and annotator titles
-    and the dataset's tag names."""
-    condition = search_condition(text, matches)
-    return qs if condition is None else qs.filter(condition)
-
-
 def search_condition(text: str, matches: dict | None = None) -> Q | None:
-    """``filter_search``'s condition (None for a blank text); ``matches`` as ``search_matches``
-    gives them."""
+    """The search's condition (None for a blank text): a case-insensitive substring of the
+    task name, the project, dataset and annotator titles or a dataset's tag names, as the id
+    lists of ``matches`` (``search_matches`` gives them when left out)."""
     text = text.strip()
     if not text:
         return None
