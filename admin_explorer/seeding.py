@@ -1,7 +1,9 @@
 """Synthetic annotation data with a realistic skew, for demos and benchmarks.
 
 A few projects hold most tasks, annotator activity follows a Zipf-like curve, ratings
-cluster around 3.5-4.5 and creation dates span two years. Tasks are written in batches
+cluster around 3.5-4.5 and creation dates span two years. Tasks are written in the order they
+were created, as a live table receives them: ids grow with creation time, and so does the
+rows' place on disk, which a read in creation order (the export) follows. Tasks are written in batches
 with raw inserts (``COPY`` on PostgreSQL): building a million model instances would
 take minutes.
 """
@@ -179,12 +181,13 @@ def _write_tasks(
     annotator_weights,
 ) -> None:
     ratings = [Decimal(f"{i / 10:.1f}") for i in range(51)]
+    ages = _creation_ages(rng, tasks)
     written = 0
     while written < tasks:
         size = min(BATCH, tasks - written)
         rows = _task_batch(
             rng,
-            size,
+            ages[written : written + size],
             written,
             now,
             job_ids,
@@ -201,7 +204,18 @@ def _write_tasks(
             progress(written, tasks)
 
 
-def _task_batch(rng, size, offset, now, job_ids, job_w, datasets_by_job, ann_ids, ann_w, ratings):
+def _creation_ages(rng, tasks: int) -> np.ndarray:
+    """Every task's age in seconds, oldest first: two years back, denser towards the
+    present (the team grew)."""
+    ages = (1 - np.sqrt(rng.random(tasks))) * 730 * 86400
+    ages[::-1].sort()
+    return ages
+
+
+def _task_batch(
+    rng, age_seconds, offset, now, job_ids, job_w, datasets_by_job, ann_ids, ann_w, ratings
+):
+    size = len(age_seconds)
     jobs = rng.choice(job_ids, size=size, p=job_w)
     pick = rng.random(size)
     annotators = rng.choice(ann_ids, size=size, p=ann_w)
@@ -209,8 +223,6 @@ def _task_batch(rng, size, offset, now, job_ids, job_w, datasets_by_job, ann_ids
     good = np.clip(rng.normal(4.0, 0.45, size), 0, 5)
     poor = np.clip(rng.normal(2.4, 0.8, size), 0, 5)
     unrated = rng.random(size) < 0.04
-    # Two years back, denser towards the present (the team grew).
-    age_seconds = (1 - np.sqrt(rng.random(size))) * 730 * 86400
     work_seconds = rng.exponential(2 * 86400, size)
     review_seconds = rng.exponential(1 * 86400, size)
     verbs = rng.integers(len(TASK_VERBS), size=size)

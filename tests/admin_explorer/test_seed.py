@@ -77,6 +77,17 @@ def test_same_seed_same_data():
 
 
 @pytest.mark.django_db
+def test_tasks_are_written_in_creation_order():
+    """As a live table fills: a later id is never an earlier task, so a read in creation
+    order (the export's) walks the table in its own order."""
+    seed("--tasks", "3000", "--seed", "5")
+    by_creation = list(
+        AnnotationTask.objects.order_by("created_at", "id").values_list("id", flat=True)
+    )
+    assert by_creation == sorted(by_creation)
+
+
+@pytest.mark.django_db
 def test_if_empty_does_not_duplicate():
     seed("--tasks", "200", "--seed", "1", "--if-empty")
     out, _ = seed("--tasks", "200", "--seed", "1", "--if-empty")
