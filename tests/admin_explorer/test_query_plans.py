@@ -184,6 +184,27 @@ def test_a_few_matches_far_apart_are_walked_not_sorted(tasks, monkeypatch):
     assert paging.plan(count, lambda: tasks, 0, 50, "task_name", frozenset({"search"})) == "sort"
 
 
+@pytest.mark.parametrize("column", ["task_name", "status", "quality_rating"])
+def test_a_date_range_is_never_walked_along_an_index_that_breaks_ties_by_id(
+    tasks, monkeypatch, column
+):
+    """Ids grow with creation time, so a month's tasks sit in one stretch of every
+    ``(column, id)`` index per value of the column (and the names, which carry a running
+    number, gather them too). A walk from the index's start reads everything before that
+    stretch first: "one month by task name" took 104 ms on SQLite at 1M tasks, and the
+    status order 47 ms. The month's tasks are few: they are sorted."""
+    monkeypatch.setattr(paging, "SORT_ALWAYS", 0)  # at 2,000 tasks every match is "few"
+    params = {**range_around_the_middle(tasks, 120), "sort_by": column, "sort_dir": "asc"}
+    query = parse_query(params, PageParamsSerializer)
+    count = query.count()
+    filters = query.filterset.paging_filters
+    assert (50 * tasks / count) * paging.WALK_ADVANTAGE <= count  # a walk would look cheap
+    assert paging.plan(count, lambda: tasks, 0, 50, column, filters) == "sort"
+    ids, plan = page_query(params)
+    assert plan["sorts"], plan["text"]
+    assert ids == list(query.tasks().values_list("id", flat=True)[:50])
+
+
 def test_a_search_matching_no_task_name_does_not_rule_out_a_walk_by_name(tasks):
     """A surname finds annotators only: their tasks are spread along the names like any
     annotator filter's. A search that matches task names gathers them there."""
