@@ -6,7 +6,7 @@ inserts and tally upserts. Instead the batch goes in with those triggers dropped
 name index and the tally catch up with one statement each. PostgreSQL needs none of this:
 its trigram index is an ordinary index and its tally triggers run once per statement.
 
-A dozen indexes updated row by row, in the random order of creation dates, make a load
+A dozen indexes updated row by row, most in an order other than the rows', make a load
 several times slower than sorting each index once afterwards; and the planner's statistics
 describe an empty table until they are gathered again.
 """
@@ -94,8 +94,17 @@ def indexes_built_after() -> Iterator[None]:
 
 def refresh_statistics(cursor) -> None:
     """Gather the planner's statistics; on PostgreSQL outside a transaction also VACUUM, which
-    marks the pages all-visible so index-only scans need not visit the table."""
+    marks the pages all-visible so index-only scans need not visit the table.
+
+    There the tallies are first rewritten compactly: each batch of a load rewrote every group
+    it touched, and the new row versions went to the end of the table (free space inside a
+    page is found only after a VACUUM). After a 10M-task load the task tally's 300 rows
+    filled 150 pages (3 when rewritten), the month tally's 7,303 rows 540 (69) and the
+    annotator tally's 18,000 rows 727 (148), and every count and menu read them in full.
+    The tallies are small: this takes milliseconds, under a lock held as briefly."""
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        tables = ", ".join(kept.table for kept in tally.TALLIES)
+        cursor.execute(f"VACUUM (FULL) {tables}")
         cursor.execute("VACUUM (ANALYZE)")
     else:
         cursor.execute("ANALYZE")
