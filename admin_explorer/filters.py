@@ -187,6 +187,13 @@ class TaskFilterSet(django_filters.FilterSet):
     def filter_created_to(self, queryset, name, value):
         return queryset.filter(created_at__lt=value.end_exclusive())
 
+    def creation_range(self) -> tuple[dt.datetime | None, dt.datetime | None]:
+        """The date range as ``[start, end)`` (None where a bound is not given)."""
+        data = self.form.cleaned_data
+        start = data["created_from"].start() if data.get("created_from") else None
+        end = data["created_to"].end_exclusive() if data.get("created_to") else None
+        return start, end
+
     def filter_queryset(self, queryset, skip: frozenset[str] = frozenset()):
         for name, value in self.form.cleaned_data.items():
             if name in skip:
@@ -271,9 +278,7 @@ class TaskFilterSet(django_filters.FilterSet):
         """``periods`` (tally groups already filtered but for the dates) summed over the whole
         UTC periods inside the range, plus the tasks of its part-periods; None when the range
         holds no whole period (the tasks are counted)."""
-        data = self.form.cleaned_data
-        start = data["created_from"].start() if data.get("created_from") else None
-        end = data["created_to"].end_exclusive() if data.get("created_to") else None
+        start, end = self.creation_range()
         first = stop = None
         if start is not None:
             first = period_start(start)

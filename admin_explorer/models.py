@@ -9,6 +9,8 @@ from django.utils import timezone
 
 from interviews.models import Candidate, Job
 
+from .expressions import CreationDay
+
 
 class Tag(models.Model):
     """A label on a dataset; a real row so tag filters are indexed joins, not string matching."""
@@ -162,6 +164,17 @@ class AnnotationTask(models.Model):
             models.Index(
                 fields=["dataset", "status", "created_at", "job", "annotator", "id"],
                 name="task_dataset_status_idx",
+            ),
+            # A date range sorted by update time, name or status: one run per UTC day of
+            # creation in that order, merged (``day_runs``); ids grow with creation time, so
+            # no other index has a short path to page 1 of a month in these orders.
+            *(
+                models.Index(CreationDay("created_at"), column, "id", name=f"task_day_{short}_idx")
+                for column, short in (
+                    ("updated_at", "updated"),
+                    ("name", "name"),
+                    ("status", "status"),
+                )
             ),
         ]
         constraints = [

@@ -14,6 +14,7 @@ Both ends are known here (the count is computed before the page), so the plan is
   offers the order, which leaves the filter's index the only good path on either database;
 - on SQLite, a walk of at most ``WALK_ROWS`` index entries: walk (``INDEXED BY``);
 - a range of the sort column alone (a month by creation): read off that column's index;
+- a date range alone, by update time, name or status: one run per day (``day_runs``);
 - a sort by a project or dataset title, above ``GROUPED_ROWS`` matches: by *groups* (below);
 - otherwise the database's own plan.
 
@@ -33,6 +34,7 @@ from django.db import connection
 from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
+from . import day_runs
 from .lookups import in_list
 
 #: Matching rows that are cheaper to sort than to find by walking an index (a few ms).
@@ -185,12 +187,14 @@ def page_ids(
     groups=None,
     descending: bool = False,
     filters: frozenset[str] = frozenset(),
+    days: list | None = None,
 ) -> list[int]:
     """The ids of one page, in order.
 
     ``total`` and ``groups`` are functions, called only when the plan needs them (each costs
     a query): the number of tasks, and the title groups of ``grouped_page_ids``. ``filters``
-    names the filters in use (see ``CORRELATED``).
+    names the filters in use (see ``CORRELATED``); ``days``, the UTC days a date range spans
+    (``day_runs.utc_days``), lets a range alone be read as one run per day.
 
     Past the middle of the result (``count`` known), the page is read from the other end in
     the reverse order and flipped: ``order_tasks`` orders are exact mirror images (nulls
@@ -199,6 +203,14 @@ def page_ids(
     """
     if count == 0:
         return []  # nothing to read (and a search matching nothing has no SQL to run)
+    if days is not None and sort_by in day_runs.DAY_INDEXES and filters <= DATE_RANGE:
+        end = offset + limit if count is None else min(count, offset + limit)
+        if end <= day_runs.MAX_RUN_ROWS:
+            return day_runs.run_ids(qs, days, offset, end, sort_by)
+        if count is not None and count - offset <= day_runs.MAX_RUN_ROWS:
+            ids = day_runs.run_ids(qs.reverse(), days, count - end, count - offset, sort_by)
+            ids.reverse()
+            return ids
     if groups is not None and sort_by in GROUPED_SORTS and (count is None or count > GROUPED_ROWS):
         title_groups = groups()
         if title_groups is not None:

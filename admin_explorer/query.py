@@ -8,7 +8,7 @@ from rest_framework import serializers
 
 from interviews.models import Job
 
-from . import paging, selectors
+from . import day_runs, paging, selectors
 from .filters import TaskFilterSet, form_errors
 from .lookups import in_list
 from .models import Annotator, Dataset
@@ -147,6 +147,7 @@ class ExplorerQuery:
             groups=lambda: self.title_groups(count),
             descending=self.sort_dir == "desc",
             filters=self.filterset.paging_filters,
+            days=day_runs.utc_days(*self.filterset.creation_range()),
         )
 
     def facets(self, count: int | None = None) -> dict:

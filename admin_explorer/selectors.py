@@ -256,16 +256,19 @@ def page_rows(
     groups=None,
     descending: bool = False,
     filters: frozenset[str] = frozenset(),
+    days: list | None = None,
 ) -> list[dict]:
     """One page as dicts, in three queries at any page size.
 
     The page's ids are found first (a "deferred join", by the plan ``paging`` picks from
     ``count`` and ``total``): skipping ``offset`` rows then walks only the ordering index
     instead of joining every skipped row to its project, dataset and annotator. Then the
-    page's rows, then the tags of the page's datasets. ``total``, ``groups`` and
-    ``filters``: see ``paging.page_ids``.
+    page's rows, then the tags of the page's datasets. ``total``, ``groups``, ``filters``
+    and ``days``: see ``paging.page_ids``.
     """
-    ids = paging.page_ids(qs, offset, limit, count, sort_by, total, groups, descending, filters)
+    ids = paging.page_ids(
+        qs, offset, limit, count, sort_by, total, groups, descending, filters, days
+    )
     return rows_of(ids)
 
 

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 
 from django.db import connection
 
+from .expressions import CREATION_DAY_SQL
+
 TASKS = "admin_explorer_annotationtask"
 _OPS = ("insert", "delete", "update", "truncate")
 
@@ -237,10 +239,7 @@ DAYS = Tally(
         (
             "created_day",
             "created_at",
-            {
-                "postgresql": "(({row}.created_at AT TIME ZONE 'UTC')::date)",
-                "sqlite": "date({row}.created_at)",
-            },
+            CREATION_DAY_SQL,
         ),
     ),
 )
