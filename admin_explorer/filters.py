@@ -105,6 +105,8 @@ class TaskFilterSet(django_filters.FilterSet):
 
     #: Which filters each facet ignores, so a menu still lists the values one could add.
     FACET_IGNORES = {"projects": {"project"}, "annotators": {"annotator"}, "tags": {"tags"}}
+    #: The name search's rows when it read them (``search_matches(with_rows=True)``).
+    name_rows: list[tuple] | None = None
     #: The filters the task tally can answer: each is a property of a (project, dataset,
     #: status) group, and the tally has the same column names as the task table.
     TALLY_FILTERS = frozenset({"project", "tags", "tags_mode", "status"})
@@ -161,14 +163,18 @@ class TaskFilterSet(django_filters.FilterSet):
             return queryset
         return queryset.filter(self._search_condition)
 
-    def search_matches(self) -> dict | None:
+    def search_matches(self, with_rows: bool = False) -> dict | None:
         """The search's matching ids (``selectors.search_matches``), None without a search.
-        Facets apply the filters again; the small tables are looked up once per request."""
+        Facets apply the filters again; the small tables are looked up once per request.
+        ``with_rows``: the task names are searched with ``selectors.task_rows_with_name``,
+        kept in ``name_rows`` (when this is the request's first look at the search)."""
         text = (self.form.cleaned_data.get("search") or "").strip()
         if not text:
             return None
         if getattr(self, "_search_matches", None) is None:
-            self._search_matches = selectors.search_matches(text)
+            rows = selectors.task_rows_with_name(text) if with_rows else None
+            self._search_matches = selectors.search_matches(text, name_rows=rows)
+            self.name_rows = rows
         return self._search_matches
 
     def _tally_filters(self, columns: frozenset[str], filters: frozenset[str]) -> frozenset[str]:

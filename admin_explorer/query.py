@@ -51,17 +51,25 @@ class ExplorerQuery:
         return selectors.order_tasks(self.filterset.qs, self.sort_by, self.sort_dir)
 
     @cached_property
-    def bounded(self) -> list[tuple[int, int, int, int]] | None:
-        """Every match's (id, project, annotator, dataset), in the page's order, when a
-        task-name search bounds the matches to its id list (``selectors.SEARCH_NAME_IDS``)
-        and matched nothing else; None otherwise. One query reads them, and the count, the
+    def bounded(self) -> list[tuple] | None:
+        """Every match's row, starting (id, project, annotator, dataset), in the page's
+        order, when a task-name search bounds the matches to its id list
+        (``selectors.SEARCH_NAME_IDS``) and matched nothing else; None otherwise. One query reads them, and the count, the
         page's ids and the menus' values come from these rows: otherwise each is another
-        pass over the same ids (14,000 at 10M tasks: three passes of 15-27 ms each)."""
-        matches = self.filterset.search_matches()
+        pass over the same ids (14,000 at 10M tasks: three passes of 15-27 ms each).
+
+        When the search is the only filter and the order is by a timestamp, the name search
+        itself reads these rows with their sort keys and they are put in order here: no
+        second pass (at 10M tasks that pass probed 14,000 ids for 30 ms)."""
+        keyed = self.filterset.in_use == {"search"} and self.sort_by in selectors.KEYED_SORTS
+        matches = self.filterset.search_matches(with_rows=keyed)
         if not matches or not matches["id"]:
             return None
         if any(ids for column, ids in matches.items() if column != "id"):
             return None
+        rows = self.filterset.name_rows
+        if keyed and rows is not None:
+            return selectors.in_sort_order(rows, self.sort_by, self.sort_dir == "desc")
         return list(self.tasks().values_list("id", "job_id", "annotator_id", "dataset_id"))
 
     def count(self) -> int:
@@ -157,7 +165,7 @@ class ExplorerQuery:
             return selectors.facets(
                 *self.filterset.facet_scopes(),
                 sharing=self.filterset.facets_sharing_rows(),
-                triples=sorted({row[1:] for row in self.bounded}),
+                triples={row[1:4] for row in self.bounded},
             )
         if count is None or count > selectors.DISTINCT_FACET_ROWS:
             return selectors.facets(*self.filterset.facet_scopes())

@@ -5,11 +5,12 @@ one row format, and tags are looked up per dataset, not per task, so queries nev
 with the number of rows.
 """
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from decimal import Decimal
+from operator import itemgetter
 
 from django.db import connection
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Sum
+from django.db.models import Exists, F, Field, Func, OuterRef, Q, QuerySet, Sum
 
 from interviews.models import Job
 
@@ -116,7 +117,51 @@ def filter_tags(qs: QuerySet, names: Sequence[str], mode: str = "all", ids=None)
 SEARCH_NAME_IDS = 20_000
 
 
-def search_matches(text: str) -> dict[str, list[int] | None]:
+class OrderKey(Func):
+    """A timestamp column as the database orders it, in a form Python orders the same way:
+    microseconds since the epoch on PostgreSQL (exact), the stored text itself on SQLite
+    (whose ``ORDER BY`` compares that text)."""
+
+    output_field = Field()  # no converter: the key as the database gives it
+
+    def as_sql(self, compiler, connection, **extra_context):
+        template = "%(expressions)s"
+        if connection.vendor == "postgresql":
+            template = "(EXTRACT(EPOCH FROM %(expressions)s) * 1000000)::bigint"
+        return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+#: The sorts whose order Python reproduces from ``OrderKey``s of the name matches' rows, and
+#: where in such a row (``task_rows_with_name``) each key sits.
+KEYED_SORTS = {"created_at": 4, "updated_at": 5}
+
+
+def task_rows_with_name(text: str) -> list[tuple]:
+    """Up to ``SEARCH_NAME_IDS + 1`` tasks whose name contains ``text`` as (id, project,
+    annotator, dataset, creation key, update key), in no particular order: the name search
+    and the rows a search-only page needs, in one pass (``ExplorerQuery.bounded``)."""
+    rows = (
+        AnnotationTask.objects.filter(name_contains(text))
+        .order_by()
+        .values_list(
+            "id",
+            "job_id",
+            "annotator_id",
+            "dataset_id",
+            OrderKey("created_at"),
+            OrderKey("updated_at"),
+        )
+    )
+    return list(rows[: SEARCH_NAME_IDS + 1])
+
+
+def in_sort_order(rows: list[tuple], sort_by: str, descending: bool) -> list[tuple]:
+    """``task_rows_with_name`` rows in the page's order by ``sort_by`` (a ``KEYED_SORTS``
+    column), ``id`` breaking ties in the same direction, as ``order_tasks`` orders them."""
+    return sorted(rows, key=itemgetter(KEYED_SORTS[sort_by], 0), reverse=descending)
+
+
+def search_matches(text: str, name_rows: list[tuple] | None = None) -> dict[str, list[int] | None]:
     """Ids of the projects, datasets, annotators and tasks whose title or name contains ``text``
     (a dataset also matches by the name of one of its tags).
 
@@ -125,9 +170,13 @@ def search_matches(text: str) -> dict[str, list[int] | None]:
     Task names are searched once too, through a trigram index on either database: every
     query of a request (count, page, three facets) then probes ids instead of matching
     names again. ``"id"`` is None when too many names match for an id list; the name is
-    then matched in each query.
+    then matched in each query. ``name_rows``: the caller's ``task_rows_with_name(text)``,
+    which names the same tasks.
     """
-    name_ids = list(task_ids_with_name(text)[: SEARCH_NAME_IDS + 1])
+    if name_rows is None:
+        name_ids = list(task_ids_with_name(text)[: SEARCH_NAME_IDS + 1])
+    else:
+        name_ids = [row[0] for row in name_rows]
     return {
         "id": name_ids if len(name_ids) <= SEARCH_NAME_IDS else None,
         "job_id": list(Job.objects.filter(title__icontains=text).values_list("pk", flat=True)),
@@ -296,7 +345,7 @@ def facets(
     tallies_for: dict[str, QuerySet | None],
     listed: QuerySet | None = None,
     sharing: frozenset[str] = frozenset(),
-    triples: list[tuple[int, int, int]] | None = None,
+    triples: Collection[tuple[int, int, int]] | None = None,
 ) -> dict[str, list]:
     """Projects, annotators and tags present in the rows matching the *other* filters.
 

@@ -113,10 +113,12 @@ def test_a_failed_bulk_insert_keeps_the_insert_trigger(world):
 
 
 def test_matched_ids_travel_as_one_array_on_postgresql(staff_client, world):
+    """(Sorted by name: sorted by a timestamp, a search alone is answered from the name
+    search's own rows, and its ids travel nowhere.)"""
     from django.test.utils import CaptureQueriesContext
 
     with CaptureQueriesContext(connection) as captured:
-        body = staff_client.get("/api/admin/data", {"search": "ynx"}).json()
+        body = staff_client.get("/api/admin/data", {"search": "ynx", "sort_by": "task_name"}).json()
     assert body["count"] == len(matching("ynx"))
     task_queries = [
         q["sql"] for q in captured.captured_queries if "admin_explorer_annotationtask" in q["sql"]
@@ -194,3 +196,39 @@ def test_a_name_search_reads_its_matches_once(staff_client, world, params):
         assert {p["id"] for p in body["facets"]["projects"]} == {r["project_id"] for r in rows}
         assert {a["id"] for a in body["facets"]["annotators"]} == {r["annotator_id"] for r in rows}
     assert reads  # the matches were read (and only counted from them)
+
+
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+@pytest.mark.parametrize("sort_by", ["created_at", "updated_at"])
+def test_a_search_alone_orders_its_matches_as_the_database_does(db, sort_by, direction):
+    """The name search's own rows, put in order from their keys, are the database's order:
+    ties broken by id, whole seconds beside fractions (SQLite stores ``12:00:05`` and
+    ``12:00:05.500000`` as text), and no second read of the matches."""
+    import datetime as dt
+
+    from django.test.utils import CaptureQueriesContext
+
+    from admin_explorer import seeding
+    from admin_explorer.query import parse_query
+    from admin_explorer.serializers import PageParamsSerializer
+
+    seeding.seed(300, seed_value=4)
+    named = list(AnnotationTask.objects.filter(name__icontains="label intent").order_by("id"))
+    assert len(named) > 12
+    moment = dt.datetime(2025, 6, 1, 12, 0, 5, tzinfo=dt.UTC)
+    for n, task in enumerate(named[:12]):  # ties, whole seconds and fractions
+        at = moment + dt.timedelta(microseconds=[0, 500_000, 1][n % 3])
+        AnnotationTask.objects.filter(pk=task.pk).update(created_at=at, updated_at=at)
+    params = {"search": "label intent", "sort_by": sort_by, "sort_dir": direction}
+    query = parse_query(params, PageParamsSerializer)
+    with CaptureQueriesContext(connection) as captured:
+        keyed = query.bounded
+    task_reads = [q for q in captured.captured_queries if "annotationtask" in q["sql"]]
+    assert len(task_reads) == 1  # the name search itself
+    in_database_order = list(
+        parse_query(params, PageParamsSerializer)
+        .tasks()
+        .values_list("id", "job_id", "annotator_id", "dataset_id")
+    )
+    assert [row[:4] for row in keyed] == in_database_order
+    assert {row[0] for row in keyed} == matching("label intent")
