@@ -72,8 +72,9 @@ DATE_RANGE = frozenset({"created_from", "created_to"})
 #: SQLite for a month of 370,000 tasks at 10M). A month's names carry one run of numbers, and
 #: its tasks of each status one run of ids: at 10M tasks PostgreSQL walked the name index for
 #: 475 ms and the status index for 220 ms to find page 1 of a month. Under these filters the
-#: matches are sorted, however many (the ratings, whose low and high values hold few tasks
-#: each, are left to the planner above ``SORT_ROWS``: it walks them in a few ms).
+#: matches are sorted, however many, unless a range alone is read by day runs (``page_ids``);
+#: the ratings, whose low and high values hold few tasks each, are left to the planner above
+#: ``SORT_ROWS``: it walks them in a few ms.
 CORRELATED = {"updated_at": DATE_RANGE, "task_name": DATE_RANGE, "status": DATE_RANGE}
 #: Filters whose matches gather in one stretch of a sort column's index (a name search along
 #: the names, a status set along the statuses, a month along the creation times): a walk's

@@ -54,9 +54,10 @@ class ExplorerQuery:
     def bounded(self) -> list[tuple] | None:
         """Every match's row, starting (id, project, annotator, dataset), in the page's
         order, when a task-name search bounds the matches to its id list
-        (``selectors.SEARCH_NAME_IDS``) and matched nothing else; None otherwise. One query reads them, and the count, the
-        page's ids and the menus' values come from these rows: otherwise each is another
-        pass over the same ids (14,000 at 10M tasks: three passes of 15-27 ms each).
+        (``selectors.SEARCH_NAME_IDS``) and matched nothing else; None otherwise. One
+        query reads them, and the count, the page's ids and the menus' values come from
+        these rows: otherwise each is another pass over the same ids (14,000 at 10M tasks:
+        three passes of 15-27 ms each).
 
         When the search is the only filter and the order is by a timestamp, the name search
         itself reads these rows with their sort keys and they are put in order here: no
