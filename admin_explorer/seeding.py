@@ -3,8 +3,8 @@
 A few projects hold most tasks, annotator activity follows a Zipf-like curve, ratings
 cluster around 3.5-4.5 and creation dates span two years. Tasks are written in the order they
 were created, as a live table receives them: ids grow with creation time, and so does the
-rows' place on disk, which a read in creation order (the export) follows. Tasks are written in batches
-with raw inserts (``COPY`` on PostgreSQL): building a million model instances would
+rows' place on disk, which a read in creation order (the export) follows. They are written in
+batches with raw inserts (``COPY`` on PostgreSQL): building a million model instances would
 take minutes.
 """
 
