@@ -216,11 +216,14 @@ def page_ids(
         title_groups = groups()
         if title_groups is not None:
             field = GROUPED_SORTS[sort_by]
+            walk = not filters & DATE_RANGE
             if count is None or offset + limit / 2 <= count / 2:
-                return grouped_page_ids(qs, offset, limit, field, title_groups, descending)
+                return grouped_page_ids(qs, offset, limit, field, title_groups, descending, walk)
             end = min(count, offset + limit)
             mirrored = list(reversed(title_groups))
-            ids = grouped_page_ids(qs, count - end, end - offset, field, mirrored, not descending)
+            ids = grouped_page_ids(
+                qs, count - end, end - offset, field, mirrored, not descending, walk
+            )
             ids.reverse()
             return ids
     if count is None or offset + limit / 2 <= count / 2:
@@ -241,6 +244,7 @@ def grouped_page_ids(
     field: str,
     groups: list[tuple[list[int], int | None]],
     descending: bool,
+    walk: bool = True,
 ) -> list[int]:
     """The ids of one page of ``qs`` sorted by a related title.
 
@@ -248,13 +252,14 @@ def grouped_page_ids(
     and how many matching tasks they hold, or None where that was not counted. Only the
     titles the page overlaps are read, each in id order from its own offset. An uncounted
     title is counted only when the page starts past it; one the page starts in is read up
-    to the page's end, and if it runs out first, its rows so far are its count.
+    to the page's end, and if it runs out first, its rows so far are its count. ``walk``:
+    see ``group_ids``.
     """
     ids: list[int] = []
     start, stop = offset, offset + limit
     for related_ids, n in groups:
         if n is None and start == 0:
-            read = group_ids(qs, field, related_ids, 0, stop, descending)
+            read = group_ids(qs, field, related_ids, 0, stop, descending, walk)
             ids += read
             if len(read) == stop:
                 break
@@ -263,7 +268,7 @@ def grouped_page_ids(
         if n is None:
             n = qs.filter(in_list(field, related_ids)).count()
         if start < n:
-            ids += group_ids(qs, field, related_ids, start, min(stop, n), descending)
+            ids += group_ids(qs, field, related_ids, start, min(stop, n), descending, walk)
         if stop <= n:
             break
         start, stop = max(0, start - n), stop - n
@@ -271,17 +276,26 @@ def grouped_page_ids(
 
 
 def group_ids(
-    qs: QuerySet, field: str, related_ids: list[int], start: int, stop: int, descending: bool
+    qs: QuerySet,
+    field: str,
+    related_ids: list[int],
+    start: int,
+    stop: int,
+    descending: bool,
+    walk: bool = True,
 ) -> list[int]:
     """Ids ``start:stop`` of the tasks of ``qs`` under one title, in id order.
 
     SQLite keeps only average statistics, so under a filter on a few busy annotators it
     read the annotator index and sorted all their tasks of the project (115,000 rows) for
     one page. Its index on ``field`` holds each value's tasks in id order, so each value is
-    walked along it (``INDEXED BY``) and the runs are merged.
+    walked along it (``INDEXED BY``) and the runs are merged. Not under a date range
+    (``walk`` False): ids grow with creation time, so the range's tasks of a project sit at
+    one stretch of that index, after all the project's earlier tasks (91 ms for a month's
+    15,000 at 10M tasks, where the (project, creation) index finds and sorts them in 1 ms).
     """
     order = "-id" if descending else "id"
-    if connection.vendor != "sqlite" or stop > WALK_ROWS:
+    if connection.vendor != "sqlite" or stop > WALK_ROWS or not walk:
         in_group = qs.filter(in_list(field, related_ids)).order_by(order)
         return list(in_group.values_list("id", flat=True)[start:stop])
     index = column_index(field)

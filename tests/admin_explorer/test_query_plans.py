@@ -473,8 +473,42 @@ def test_a_month_by_title_is_read_by_groups_not_sorted_with_its_titles(
     task_queries = [q["sql"] for q in captured.captured_queries if paging.TASKS in q["sql"]]
     assert task_queries
     for sql in task_queries:  # (the few titles themselves are sorted: a handful of rows)
+        assert "interviews_job" not in sql, sql  # no title is joined to the matches
         plan = plan_of(sql.replace("%", "%%"), [])
-        assert plan["sorts"] == [], plan["text"]
+        # On SQLite one title's tasks in the range may be sorted by id: found through the
+        # (project, creation) index, a few thousand rows (below).
+        if connection.vendor == "postgresql" or "task_job_created_cover_idx" not in str(plan):
+            assert plan["sorts"] == [], plan["text"]
+    assert ids == list(query.tasks().values_list("id", flat=True)[:50])
+
+
+@pytest.mark.parametrize("column", ["project_title", "dataset_title"])
+def test_a_title_under_a_date_range_is_not_walked_along_its_own_index(
+    vacuumed_tasks, monkeypatch, column
+):
+    """Ids grow with creation time, so a month's tasks of one project sit in one stretch of
+    the project's index, and a walk along it reads every earlier task of the project first:
+    91 ms on SQLite for 15,000 tasks of a project's month at 10M tasks, 1.1 ms through the
+    (project, creation) index with the 15,000 sorted."""
+    params = {**range_around_the_middle(vacuumed_tasks, days=60), "sort_by": column}
+    query = parse_query(params, PageParamsSerializer)
+    count = query.count()
+    monkeypatch.setattr(paging, "GROUPED_ROWS", count // 2)
+    with CaptureQueriesContext(connection) as captured:
+        ids = paging.page_ids(
+            query.tasks(),
+            0,
+            50,
+            count,
+            column,
+            selectors.total_tasks,
+            groups=lambda: query.title_groups(count),
+            descending=query.sort_dir == "desc",
+            filters=query.filterset.paging_filters,
+        )
+    task_queries = [q["sql"] for q in captured.captured_queries if paging.TASKS in q["sql"]]
+    assert task_queries
+    assert not [sql for sql in task_queries if "INDEXED BY" in sql]
     assert ids == list(query.tasks().values_list("id", flat=True)[:50])
 
 
