@@ -216,13 +216,12 @@ def page_ids(
         title_groups = groups()
         if title_groups is not None:
             field = GROUPED_SORTS[sort_by]
-            walk = not filters & DATE_RANGE
             if count is None or offset + limit / 2 <= count / 2:
-                return grouped_page_ids(qs, offset, limit, field, title_groups, descending, walk)
+                return grouped_page_ids(qs, offset, limit, field, title_groups, descending, filters)
             end = min(count, offset + limit)
             mirrored = list(reversed(title_groups))
             ids = grouped_page_ids(
-                qs, count - end, end - offset, field, mirrored, not descending, walk
+                qs, count - end, end - offset, field, mirrored, not descending, filters
             )
             ids.reverse()
             return ids
@@ -244,7 +243,7 @@ def grouped_page_ids(
     field: str,
     groups: list[tuple[list[int], int | None]],
     descending: bool,
-    walk: bool = True,
+    filters: frozenset[str] = frozenset(),
 ) -> list[int]:
     """The ids of one page of ``qs`` sorted by a related title.
 
@@ -252,14 +251,14 @@ def grouped_page_ids(
     and how many matching tasks they hold, or None where that was not counted. Only the
     titles the page overlaps are read, each in id order from its own offset. An uncounted
     title is counted only when the page starts past it; one the page starts in is read up
-    to the page's end, and if it runs out first, its rows so far are its count. ``walk``:
-    see ``group_ids``.
+    to the page's end, and if it runs out first, its rows so far are its count. ``filters``:
+    the filters in use (see ``group_ids``).
     """
     ids: list[int] = []
     start, stop = offset, offset + limit
     for related_ids, n in groups:
         if n is None and start == 0:
-            read = group_ids(qs, field, related_ids, 0, stop, descending, walk)
+            read = group_ids(qs, field, related_ids, 0, stop, descending, filters)
             ids += read
             if len(read) == stop:
                 break
@@ -268,7 +267,7 @@ def grouped_page_ids(
         if n is None:
             n = qs.filter(in_list(field, related_ids)).count()
         if start < n:
-            ids += group_ids(qs, field, related_ids, start, min(stop, n), descending, walk)
+            ids += group_ids(qs, field, related_ids, start, min(stop, n), descending, filters)
         if stop <= n:
             break
         start, stop = max(0, start - n), stop - n
@@ -282,20 +281,23 @@ def group_ids(
     start: int,
     stop: int,
     descending: bool,
-    walk: bool = True,
+    filters: frozenset[str] = frozenset(),
 ) -> list[int]:
     """Ids ``start:stop`` of the tasks of ``qs`` under one title, in id order.
 
     SQLite keeps only average statistics, so under a filter on a few busy annotators it
     read the annotator index and sorted all their tasks of the project (115,000 rows) for
     one page. Its index on ``field`` holds each value's tasks in id order, so each value is
-    walked along it (``INDEXED BY``) and the runs are merged. Not under a date range
-    (``walk`` False): ids grow with creation time, so the range's tasks of a project sit at
-    one stretch of that index, after all the project's earlier tasks (91 ms for a month's
-    15,000 at 10M tasks, where the (project, creation) index finds and sorts them in 1 ms).
+    walked along it (``INDEXED BY``) and the runs are merged. Not when the date range
+    bounds the end the walk starts from (``filters``): ids grow with creation time, so the
+    range's tasks of a project sit at one stretch of that index, after all the project's
+    earlier (or later) tasks (91 ms for a month's 15,000 at 10M tasks, where the (project,
+    creation) index finds and sorts them in 1 ms). A range open at that end matches from
+    the walk's first entries on (since a date, newest first: 34 ms at 10M, 145 ms sorted).
     """
     order = "-id" if descending else "id"
-    if connection.vendor != "sqlite" or stop > WALK_ROWS or not walk:
+    start_bound = "created_to" if descending else "created_from"
+    if connection.vendor != "sqlite" or stop > WALK_ROWS or start_bound in filters:
         in_group = qs.filter(in_list(field, related_ids)).order_by(order)
         return list(in_group.values_list("id", flat=True)[start:stop])
     index = column_index(field)

@@ -512,6 +512,36 @@ def test_a_title_under_a_date_range_is_not_walked_along_its_own_index(
     assert ids == list(query.tasks().values_list("id", flat=True)[:50])
 
 
+@pytest.mark.parametrize("direction", ["asc", "desc"])
+def test_a_title_under_a_range_open_where_the_walk_starts_is_walked(
+    vacuumed_tasks, monkeypatch, direction
+):
+    """Newest first since a date (or oldest first up to one), the walk along a project's
+    index meets the range at its first entries: at 10M tasks "since January, by dataset"
+    took 34 ms walked and 145 ms with each dataset's tasks since January sorted."""
+    day = range_around_the_middle(vacuumed_tasks, days=0)
+    bound = {"desc": "created_from", "asc": "created_to"}[direction]
+    params = {bound: day[bound], "sort_by": "project_title", "sort_dir": direction}
+    query = parse_query(params, PageParamsSerializer)
+    count = query.count()
+    monkeypatch.setattr(paging, "GROUPED_ROWS", count // 2)
+    with CaptureQueriesContext(connection) as captured:
+        ids = paging.page_ids(
+            query.tasks(),
+            0,
+            50,
+            count,
+            "project_title",
+            selectors.total_tasks,
+            groups=lambda: query.title_groups(count),
+            descending=direction == "desc",
+            filters=query.filterset.paging_filters,
+        )
+    if connection.vendor == "sqlite":
+        assert [q for q in captured.captured_queries if "INDEXED BY" in q["sql"]]
+    assert ids == list(query.tasks().values_list("id", flat=True)[:50])
+
+
 @pytest.mark.parametrize("sort_by", ["created_at", "updated_at", "task_name"])
 def test_a_search_matching_nothing_gives_an_empty_page_under_any_plan(staff_client, tasks, sort_by):
     """No task, project, dataset or annotator contains the text: the query has an always-false
