@@ -27,6 +27,8 @@ MAX_DAYS = 92
 #: The most rows one run may have to give (``offset + limit``); deeper pages are read from
 #: the other end (``paging.page_ids``), or sorted.
 MAX_RUN_ROWS = 2_000
+#: A day before any task: the compiled run's stand-in for each day.
+NO_TASKS_DAY = dt.date(1, 1, 1)
 
 
 def utc_days(start: dt.datetime | None, end: dt.datetime | None) -> list[dt.date] | None:
@@ -52,14 +54,23 @@ def run_ids(qs: QuerySet, days: list[dt.date], start: int, stop: int, sort_by: s
     key = qs.query.order_by[0]
     descending = key.descending == qs.query.standard_ordering  # ``reverse()`` flips it
     column = key.expression.name
+    # One run is compiled, for a day no task has, and its SQL serves every day with that
+    # day's parameter in place (compiling a queryset per day cost 5 ms a request).
+    day_field = CreationDay.output_field
+    stand_in = day_field.get_db_prep_value(NO_TASKS_DAY, connection)
+    run = qs.alias(creation_day=CreationDay("created_at")).filter(creation_day=NO_TASKS_DAY)
+    sql, compiled_params = run.values_list("id", column)[:stop].query.sql_with_params()
+    run_params = list(compiled_params)
+    day_at = [n for n, value in enumerate(run_params) if value == stand_in]
+    if len(day_at) != 1:
+        raise RuntimeError(f"expected one day parameter in the compiled run: {run_params!r}")
+    if connection.vendor == "sqlite":  # its planner would take the date range's index
+        table = f'FROM "{qs.model._meta.db_table}"'
+        sql = sql.replace(table, f'{table} INDEXED BY "{DAY_INDEXES[sort_by]}"', 1)
     runs, params = [], []
     for n, day in enumerate(days):
-        run = qs.alias(creation_day=CreationDay("created_at")).filter(creation_day=day)
-        sql, run_params = run.values_list("id", column)[:stop].query.sql_with_params()
-        if connection.vendor == "sqlite":  # its planner would take the date range's index
-            table = f'FROM "{qs.model._meta.db_table}"'
-            sql = sql.replace(table, f'{table} INDEXED BY "{DAY_INDEXES[sort_by]}"', 1)
         runs.append(f"SELECT * FROM ({sql}) AS run{n}")
+        run_params[day_at[0]] = day_field.get_db_prep_value(day, connection)
         params += run_params
     direction = "DESC" if descending else "ASC"
     merged = (
