@@ -442,6 +442,24 @@ def test_a_date_range_by_creation_reads_the_range_off_the_creation_index(
     assert ids == everything[(page - 1) * 20 : page * 20]
 
 
+def title_page(query, count: int) -> tuple[list[int], list[str]]:
+    """Page 1 of ``query`` (sorted by a title) as the list API reads it by groups, and the
+    SQL of the task queries that read it."""
+    with CaptureQueriesContext(connection) as captured:
+        ids = paging.page_ids(
+            query.tasks(),
+            0,
+            50,
+            count,
+            query.sort_by,
+            selectors.total_tasks,
+            groups=lambda: query.title_groups(count),
+            descending=query.sort_dir == "desc",
+            filters=query.filterset.paging_filters,
+        )
+    return ids, [q["sql"] for q in captured.captured_queries if paging.TASKS in q["sql"]]
+
+
 @pytest.mark.parametrize("column", ["project_title"])
 def test_a_month_by_title_is_read_by_groups_not_sorted_with_its_titles(
     vacuumed_tasks, monkeypatch, column
@@ -458,19 +476,7 @@ def test_a_month_by_title_is_read_by_groups_not_sorted_with_its_titles(
     count = query.count()
     monkeypatch.setattr(paging, "GROUPED_ROWS", count // 2)
     assert count <= paging.SORT_ROWS  # few enough that it used to be sorted
-    with CaptureQueriesContext(connection) as captured:
-        ids = paging.page_ids(
-            query.tasks(),
-            0,
-            50,
-            count,
-            column,
-            selectors.total_tasks,
-            groups=lambda: query.title_groups(count),
-            descending=query.sort_dir == "desc",
-            filters=query.filterset.paging_filters,
-        )
-    task_queries = [q["sql"] for q in captured.captured_queries if paging.TASKS in q["sql"]]
+    ids, task_queries = title_page(query, count)
     assert task_queries
     for sql in task_queries:  # (the few titles themselves are sorted: a handful of rows)
         assert "interviews_job" not in sql, sql  # no title is joined to the matches
@@ -494,19 +500,7 @@ def test_a_title_under_a_date_range_is_not_walked_along_its_own_index(
     query = parse_query(params, PageParamsSerializer)
     count = query.count()
     monkeypatch.setattr(paging, "GROUPED_ROWS", count // 2)
-    with CaptureQueriesContext(connection) as captured:
-        ids = paging.page_ids(
-            query.tasks(),
-            0,
-            50,
-            count,
-            column,
-            selectors.total_tasks,
-            groups=lambda: query.title_groups(count),
-            descending=query.sort_dir == "desc",
-            filters=query.filterset.paging_filters,
-        )
-    task_queries = [q["sql"] for q in captured.captured_queries if paging.TASKS in q["sql"]]
+    ids, task_queries = title_page(query, count)
     assert task_queries
     assert not [sql for sql in task_queries if "INDEXED BY" in sql]
     assert ids == list(query.tasks().values_list("id", flat=True)[:50])
@@ -525,20 +519,9 @@ def test_a_title_under_a_range_open_where_the_walk_starts_is_walked(
     query = parse_query(params, PageParamsSerializer)
     count = query.count()
     monkeypatch.setattr(paging, "GROUPED_ROWS", count // 2)
-    with CaptureQueriesContext(connection) as captured:
-        ids = paging.page_ids(
-            query.tasks(),
-            0,
-            50,
-            count,
-            "project_title",
-            selectors.total_tasks,
-            groups=lambda: query.title_groups(count),
-            descending=direction == "desc",
-            filters=query.filterset.paging_filters,
-        )
+    ids, task_queries = title_page(query, count)
     if connection.vendor == "sqlite":
-        assert [q for q in captured.captured_queries if "INDEXED BY" in q["sql"]]
+        assert [sql for sql in task_queries if "INDEXED BY" in sql]
     assert ids == list(query.tasks().values_list("id", flat=True)[:50])
 
 
