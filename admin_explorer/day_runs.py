@@ -14,7 +14,7 @@ import datetime as dt
 from django.db import connection
 from django.db.models import QuerySet
 
-from .expressions import CreationDay
+from .expressions import CreationDay, indexed_by
 
 #: The page's sort columns with a per-day index (migration 0017), and that index.
 DAY_INDEXES = {
@@ -61,16 +61,15 @@ def run_ids(qs: QuerySet, days: list[dt.date], start: int, stop: int, sort_by: s
     run = qs.alias(creation_day=CreationDay("created_at")).filter(creation_day=NO_TASKS_DAY)
     sql, compiled_params = run.values_list("id", column)[:stop].query.sql_with_params()
     run_params = list(compiled_params)
-    day_at = [n for n, value in enumerate(run_params) if value == stand_in]
-    if len(day_at) != 1:
+    if run_params.count(stand_in) != 1:
         raise RuntimeError(f"expected one day parameter in the compiled run: {run_params!r}")
+    day_at = run_params.index(stand_in)
     if connection.vendor == "sqlite":  # its planner would take the date range's index
-        table = f'FROM "{qs.model._meta.db_table}"'
-        sql = sql.replace(table, f'{table} INDEXED BY "{DAY_INDEXES[sort_by]}"', 1)
+        sql = indexed_by(sql, DAY_INDEXES[sort_by])
     runs, params = [], []
     for n, day in enumerate(days):
         runs.append(f"SELECT * FROM ({sql}) AS run{n}")
-        run_params[day_at[0]] = day_field.get_db_prep_value(day, connection)
+        run_params[day_at] = day_field.get_db_prep_value(day, connection)
         params += run_params
     direction = "DESC" if descending else "ASC"
     merged = (

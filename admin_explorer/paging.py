@@ -35,6 +35,7 @@ from django.db.models import F, QuerySet
 from django.db.models.functions import Coalesce
 
 from . import day_runs
+from .expressions import TASKS, indexed_by
 from .lookups import in_list
 
 #: Matching rows that are cheaper to sort than to find by walking an index (a few ms).
@@ -52,7 +53,6 @@ SORT_INDEXES = {
     "created_at": "task_created_idx",
     "updated_at": "task_updated_idx",
 }
-TASKS = "admin_explorer_annotationtask"
 #: Sorts by a related title: the task column that names the row holding the title. The
 #: annotator's name is read by groups only under an annotator filter (a few names).
 GROUPED_SORTS = {
@@ -77,14 +77,14 @@ DATE_RANGE = frozenset({"created_from", "created_to"})
 #: ``SORT_ROWS``: it walks them in a few ms.
 CORRELATED = {"updated_at": DATE_RANGE, "task_name": DATE_RANGE, "status": DATE_RANGE}
 #: Filters whose matches gather in one stretch of a sort column's index (a name search along
-#: the names, a status set along the statuses, a month along the creation times): a walk's
-#: estimate, which spreads the matches evenly, does not hold for them.
+#: the names, a status set along the statuses, a month along the creation times and the
+#: ratings): a walk's estimate, which spreads the matches evenly, does not hold for them. (A
+#: date range under the ``CORRELATED`` orders is sorted before this is asked.)
 CLUSTERED = {
-    "task_name": frozenset({"search"}) | DATE_RANGE,
-    "status": frozenset({"status"}) | DATE_RANGE,
+    "task_name": frozenset({"search"}),
+    "status": frozenset({"status"}),
     "quality_rating": frozenset({"rating_min", "rating_max"}) | DATE_RANGE,
     "created_at": DATE_RANGE,
-    "updated_at": DATE_RANGE,
 }
 #: Filters that are a range of the sort column itself: its index holds exactly the matching
 #: rows, in the page's order, from the range's start. While they are the only filters in use,
@@ -162,9 +162,7 @@ def without_index_order(qs: QuerySet) -> QuerySet:
 def walk_ids(qs: QuerySet, start: int, stop: int, sort_by: str, index: str = "") -> list[int]:
     """SQLite: ids ``start:stop`` read along the sort column's index (or ``index``)."""
     sql, params = qs.values_list("id", flat=True)[start:stop].query.sql_with_params()
-    table = f'FROM "{TASKS}"'
-    assert sql.count(table) >= 1, sql
-    sql = sql.replace(table, f'{table} INDEXED BY "{index or SORT_INDEXES[sort_by]}"', 1)
+    sql = indexed_by(sql, index or SORT_INDEXES[sort_by])
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
